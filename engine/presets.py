@@ -1,0 +1,108 @@
+"""Preset files: a title, a lesson and a complete config, in TOML.
+
+Bundled presets ship inside the ``presets`` package and are found by name after any
+kind of install; any other ``.toml`` file is found by its path.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import tomli_w
+
+from .config import SECTIONS, Config
+from .errors import ConfigError, choices
+
+DEFAULT_PRESET = "xor"
+TOP_KEYS = ("title", "lesson") + tuple(SECTIONS)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named experiment: what to look at (``lesson``) and how to set it up (``config``)."""
+
+    name: str
+    title: str
+    lesson: str
+    config: Config
+    path: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"title": self.title, "lesson": self.lesson, **self.config.to_dict()}
+
+
+def bundled_dir():
+    """The folder (a Traversable) that holds the bundled preset files."""
+    return resources.files("presets")
+
+
+def bundled_names() -> list[str]:
+    """Names of the bundled presets, sorted."""
+    return sorted(p.name[:-5] for p in bundled_dir().iterdir() if p.name.endswith(".toml"))
+
+
+def list_presets() -> list[Preset]:
+    """Every bundled preset, loaded."""
+    return [load_preset(name) for name in bundled_names()]
+
+
+def _looks_like_path(ref: str) -> bool:
+    return ref.endswith(".toml") or os.sep in ref or "/" in ref
+
+
+def load_preset(ref: str | os.PathLike) -> Preset:
+    """Load a bundled preset by name (``"xor"``) or any preset file by path."""
+    ref_s = os.fspath(ref)
+    if not _looks_like_path(ref_s):
+        entry = bundled_dir() / f"{ref_s}.toml"
+        if not entry.is_file():
+            raise ConfigError(f"no bundled preset named '{ref_s}'; bundled: {choices(bundled_names())}")
+        return parse_preset(entry.read_text(encoding="utf-8"), name=ref_s, source=f"{ref_s}.toml")
+    path = Path(ref_s)
+    if not path.is_file():
+        raise ConfigError("no such file", source=ref_s)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the file ({exc.__class__.__name__})", source=ref_s) from None
+    return parse_preset(text, name=path.stem, source=ref_s, base_dir=path.parent)
+
+
+def parse_preset(text: str, *, name: str = "untitled", source: str | None = None,
+                 base_dir: Path | None = None) -> Preset:
+    """Parse and validate preset TOML text. ``source`` names the file in errors."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=source) from None
+    for key in doc:
+        if key not in TOP_KEYS:
+            raise ConfigError(f"unknown key; allowed: {choices(TOP_KEYS)}", source=source, path=key)
+    for key in ("title", "lesson"):
+        if not isinstance(doc.get(key), str) or not doc[key].strip():
+            raise ConfigError("a preset needs this as a non-empty string", source=source, path=key)
+    sections = {k: v for k, v in doc.items() if k in SECTIONS}
+    data = sections.get("data")
+    if base_dir is not None and isinstance(data, dict) and isinstance(data.get("path"), str):
+        csv = Path(data["path"])
+        if data["path"] and not csv.is_absolute():
+            sections["data"] = {**data, "path": str((base_dir / csv).resolve())}
+    config = Config.from_dict(sections, source=source)
+    return Preset(name=name, title=doc["title"].strip(), lesson=" ".join(doc["lesson"].split()),
+                  config=config, path=source)
+
+
+def preset_toml(preset: Preset) -> str:
+    """The TOML text of a preset, which ``parse_preset`` reads back to an equal preset."""
+    return tomli_w.dumps(preset.to_dict(), multiline_strings=True)
+
+
+def save_preset(preset: Preset, path: str | os.PathLike) -> None:
+    """Write a preset file atomically (a crash never leaves half a file)."""
+    from .atomic import write_atomic
+
+    write_atomic(path, preset_toml(preset).encode("utf-8"))

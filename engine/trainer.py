@@ -1,0 +1,473 @@
+"""The trainer: owns network, optimizer and data, and turns commands into training.
+
+Threading model: one thread drives training (``run`` or ``step``); any other thread may
+send commands (``pause``, ``set_hyper``, ``reset``, ``apply_config``...) and read
+``latest`` or receive snapshots through ``on_snapshot``. While a run is going, commands
+are queued and applied between two steps, so a step never sees half a change.
+Snapshots are made at most ``snapshot_hz`` times a second, from the step that falls due,
+so a display never slows training down.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from .config import Config, live_changes
+from .datasets import Dataset, feature_map, make_dataset
+from .errors import ConfigError, EngineError
+from .history import LossHistory
+from .network import Network
+from .optimizers import Optimizer, make_optimizer
+from .snapshot import Boundary, LayerStats, Points, Snapshot, frozen_array
+
+SnapshotCallback = Callable[[Snapshot], None]
+
+
+def build_network(config: Config, data: Dataset, seed: int | None = None) -> Network:
+    """The network a config describes, sized for ``data``."""
+    m = config.model
+    sizes = [data.n_features] + [l.units for l in m.layers] + [config.output_units(data.n_classes)]
+    acts = [l.activation for l in m.layers] + [config.output_activation(data.n_classes)]
+    return Network(sizes, acts, init=m.init, seed=config.training.seed if seed is None else seed,
+                   dtype=m.dtype, init_std=m.init_std, init_limit=m.init_limit,
+                   bias_init=m.bias_init, leaky_slope=m.leaky_slope)
+
+
+def build_optimizer(config: Config) -> Optimizer:
+    """The optimizer a config describes."""
+    t = config.training
+    hyper = {"lr": t.lr, "weight_decay": t.weight_decay}
+    if t.optimizer == "sgd":
+        hyper.update(momentum=t.momentum, nesterov=t.nesterov and t.momentum > 0)
+    elif t.optimizer == "rmsprop":
+        hyper.update(alpha=t.alpha, eps=t.eps, momentum=t.momentum)
+    else:
+        hyper.update(beta1=t.beta1, beta2=t.beta2, eps=t.eps)
+    return make_optimizer(t.optimizer, **hyper)
+
+
+def build_dataset(config: Config) -> Dataset:
+    d = config.data
+    return make_dataset(d.dataset, samples=d.samples, noise=d.noise, train_ratio=d.train_ratio,
+                        seed=d.seed, classes=d.classes, features=d.features, csv_path=d.path or None,
+                        label=d.label or None, csv_task=d.task, standardize=d.standardize)
+
+
+def targets(config: Config, y: np.ndarray, n_classes: int, dtype) -> np.ndarray:
+    """Labels (n,) -> the target array the loss reads, (n, outputs) in the network's dtype."""
+    if config.task == "regression":
+        return y.reshape(-1, 1).astype(dtype)
+    units = config.output_units(n_classes)
+    if units == 1:
+        return y.reshape(-1, 1).astype(dtype)
+    onehot = np.zeros((y.shape[0], units), dtype=dtype)
+    onehot[np.arange(y.shape[0]), y.astype(np.intp)] = 1.0
+    return onehot
+
+
+class Trainer:
+    """Trains one configuration; see the module docstring for the threading rules."""
+
+    def __init__(self, config, *, snapshot_hz: float = 20.0, boundary_hz: float = 5.0,
+                 grid: tuple[int, int] = (32, 64), history_points: int = 512):
+        from .presets import Preset  # presets import the trainer's config only
+
+        self.preset = config if isinstance(config, Preset) else None
+        config = config.config if isinstance(config, Preset) else config
+        if not isinstance(config, Config):
+            raise EngineError("Trainer needs a Config or a Preset")
+        self.snapshot_hz = snapshot_hz
+        self.boundary_hz = boundary_hz
+        self.grid_shape = grid
+        self._history = LossHistory(history_points)
+        self._lock = threading.RLock()
+        self._commands: deque[Callable[[], None]] = deque()
+        self._pause = threading.Event()
+        self._running = False
+        self.latest: Snapshot | None = None
+        self._build(config, config.training.seed)
+
+    # ----- building ------------------------------------------------------------------
+    def _build(self, config: Config, seed: int) -> None:
+        data = build_dataset(config)
+        config.check(n_classes=data.n_classes)
+        self.config = config
+        self.data = data
+        self.loss_name = config.loss_name(data.n_classes)
+        self.network = build_network(config, data, seed)
+        dtype = self.network.dtype
+        self._X = np.ascontiguousarray(data.X_train, dtype=dtype)
+        self._Y = targets(config, data.y_train, data.n_classes, dtype)
+        self._Xt = np.ascontiguousarray(data.X_test, dtype=dtype)
+        self._Yt = targets(config, data.y_test, data.n_classes, dtype)
+        self._grid_X = self._grid_inputs()
+        self._points = self._plot_points()
+        self._reset_run(seed)
+
+    def _reset_run(self, seed: int) -> None:
+        self.seed = seed
+        self.network.reinitialize(seed)
+        self.optimizer = build_optimizer(self.config)
+        self._shuffle_rng = np.random.default_rng([seed, 1])
+        self._backup = np.empty_like(self.network.params)
+        self.step_count = 0
+        self.epoch = 0
+        self._pos = 0
+        self._order_X, self._order_Y = self._X, self._Y
+        self._history.clear()
+        self._layer_stats: tuple[LayerStats, ...] = self._empty_stats()
+        self._state = "idle"
+        self._diverged_step: int | None = None
+        self._reason: str | None = None
+        self._elapsed = 0.0
+        self._speed = 0.0
+        self._boundary: Boundary | None = None
+        self._boundary_time = 0.0
+        self._last_loss = math.nan
+        self.latest = self._make_snapshot(record=True)
+
+    def _grid_inputs(self) -> np.ndarray | None:
+        if self.data.extent is None:
+            return None
+        x0, x1, y0, y1 = self.data.extent
+        rows, cols = self.grid_shape
+        xs = np.linspace(x0, x1, cols)
+        ys = np.linspace(y1, y0, rows)  # row 0 at the top
+        gx, gy = np.meshgrid(xs, ys)
+        pts = np.column_stack([gx.ravel(), gy.ravel()])
+        return np.ascontiguousarray(feature_map(pts, self.data.feature_names), dtype=self.network.dtype)
+
+    def _plot_points(self) -> Points | None:
+        d = self.data
+        if d.points_train is None:
+            return None
+        return Points(frozen_array(d.points_train), frozen_array(d.y_train),
+                      frozen_array(d.points_test), frozen_array(d.y_test), d.extent)
+
+    def _empty_stats(self) -> tuple[LayerStats, ...]:
+        out = []
+        for i, layer in enumerate(self.network.layers):
+            out.append(LayerStats(i, layer.fan_in, layer.fan_out, layer.activation.name,
+                                  0.0, 0.0, float(np.linalg.norm(layer.W)), 0.0, 0.0, 0.0))
+        return tuple(out)
+
+    # ----- commands (any thread) -----------------------------------------------------
+    def _submit(self, command: Callable[[], None]) -> None:
+        with self._lock:
+            if self._running:
+                self._commands.append(command)
+            else:
+                command()
+                self.latest = self._make_snapshot()
+
+    def pause(self) -> None:
+        """Ask a running ``run`` to return after the current step."""
+        self._pause.set()
+
+    stop = pause
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def set_hyper(self, **values) -> None:
+        """Change training settings (lr, momentum, batch_size, optimizer...) without new weights.
+
+        Values are validated first; a refused value raises ConfigError and nothing changes.
+        """
+        config = self.config
+        for key, value in values.items():
+            config = config.with_value(f"training.{key}", value)
+        self._submit(lambda: self._apply_training(config))
+
+    def set_lr(self, lr: float) -> None:
+        self.set_hyper(lr=lr)
+
+    def apply_config(self, config: Config) -> bool:
+        """Adopt a new config. Returns True when it needed new weights (data or model changed)."""
+        if self.config.needs_new_weights(config):
+            data = build_dataset(config)  # raises before anything changes
+            config.check(n_classes=data.n_classes)
+            self._submit(lambda: self._build(config, config.training.seed))
+            return True
+        self._submit(lambda: self._apply_training(config))
+        return False
+
+    def reset(self, seed: int | None = None) -> None:
+        """Fresh weights from ``seed`` (default: the config's training seed), counters to zero."""
+        seed = self.config.training.seed if seed is None else int(seed)
+        self._submit(lambda: self._reset_run(seed))
+
+    def _apply_training(self, config: Config) -> None:
+        old = self.config
+        self.config = config
+        changes = live_changes(old, config)
+        if old.training.optimizer != config.training.optimizer:
+            self.optimizer = build_optimizer(config)
+            return
+        hyper = {k: v for k, v in changes.items() if k in self.optimizer.hyperparameters}
+        if hyper.get("nesterov") and not self.optimizer.momentum and "momentum" not in hyper:
+            hyper.pop("nesterov")
+        if hyper:
+            self.optimizer.set(**hyper)
+        if "batch_size" in changes:
+            self._pos = 0
+
+    # ----- training (the training thread) --------------------------------------------
+    @property
+    def batch_size(self) -> int:
+        bs = self.config.training.batch_size
+        n = self._X.shape[0]
+        return n if bs == 0 or bs >= n else bs
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-self._X.shape[0] // self.batch_size)
+
+    def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        n, bs = self._X.shape[0], self.batch_size
+        if bs == n:
+            self.epoch += 1
+            return self._X, self._Y
+        if self._pos == 0:
+            order = self._shuffle_rng.permutation(n)
+            self._order_X, self._order_Y = self._X[order], self._Y[order]
+        start = self._pos
+        end = min(start + bs, n)
+        self._pos = 0 if end == n else end
+        if end == n:
+            self.epoch += 1
+        return self._order_X[start:end], self._order_Y[start:end]
+
+    def _train_step(self, detailed: bool) -> bool:
+        """One optimizer step; returns False when the run diverged."""
+        net, t = self.network, self.config.training
+        X, Y = self._next_batch()
+        loss, grads = net.loss_and_grads(X, Y, self.loss_name, regularization=t.regularization,
+                                         reg_rate=t.reg_rate)
+        if not math.isfinite(loss):
+            self._diverge(f"the loss became {loss} at step {self.step_count + 1}")
+            return False
+        params = net.params
+        np.copyto(self._backup, params)
+        self.optimizer.step(net, grads)
+        if not math.isfinite(float(np.add.reduce(params))):
+            np.copyto(params, self._backup)  # keep the last finite weights
+            self.optimizer.reset_state()
+            self._diverge(f"the weights became inf/NaN at step {self.step_count + 1}")
+            return False
+        self.step_count += 1
+        self._last_loss = loss
+        if detailed:
+            self._layer_stats = self._measure(grads)
+        return True
+
+    def _diverge(self, reason: str) -> None:
+        self._state = "diverged"
+        self._diverged_step = self.step_count + 1
+        self._reason = reason + "; lower the learning rate and press r to reset"
+        self._pause.set()
+
+    def _measure(self, grads) -> tuple[LayerStats, ...]:
+        """Per-layer statistics from the step just taken (grads, backup = weights before)."""
+        net = self.network
+        health = net.unit_health()
+        before = net._views(self._backup)
+        out = []
+        for i, (layer, (dW, _), (W0, _), (dead, sat)) in enumerate(
+                zip(net.layers, grads, before, health)):
+            w_norm = float(np.linalg.norm(layer.W))
+            update = float(np.linalg.norm(layer.W - W0))
+            out.append(LayerStats(
+                i, layer.fan_in, layer.fan_out, layer.activation.name,
+                grad_norm=float(np.linalg.norm(dW)), grad_mean_abs=float(np.abs(dW).mean()),
+                weight_norm=w_norm, update_ratio=update / w_norm if w_norm else 0.0,
+                dead_fraction=dead, saturated_fraction=sat))
+        return tuple(out)
+
+    def step(self, n: int = 1) -> Snapshot:
+        """Take ``n`` steps now (in this thread) and return a fresh snapshot."""
+        with self._lock:
+            if self._running:
+                raise EngineError("the trainer is already running; pause it first")
+            if self._state == "diverged":
+                return self.latest
+            start = time.perf_counter()
+            for i in range(n):
+                if not self._train_step(detailed=i == n - 1):
+                    break
+            self._account(time.perf_counter() - start, n)
+            if self._state != "diverged":
+                self._state = "paused"
+            self.latest = self._make_snapshot(record=True)
+            return self.latest
+
+    def run(self, *, max_steps: int | None = None, max_epochs: int | None = None,
+            target_loss: float | None = None, target_accuracy: float | None = None,
+            on_snapshot: SnapshotCallback | None = None,
+            on_epoch: SnapshotCallback | None = None) -> Snapshot:
+        """Train until a stop condition, ``pause()`` from another thread, or divergence.
+
+        ``max_steps`` counts steps in this call; ``max_epochs`` is a total since reset.
+        Targets are checked whenever a snapshot is made. ``on_snapshot`` receives each
+        snapshot (at most ``snapshot_hz`` a second); ``on_epoch`` a snapshot at the end
+        of every epoch (this evaluates the whole data set once an epoch).
+        """
+        with self._lock:
+            if self._running:
+                raise EngineError("the trainer is already running")
+            if self._state == "diverged":
+                return self.latest
+            self._running = True
+            self._pause.clear()
+            self._state = "running"
+        interval = 1.0 / self.snapshot_hz if self.snapshot_hz > 0 else math.inf
+        commands, pause = self._commands, self._pause
+        steps_done = 0
+        finished = False
+        t0 = last = time.perf_counter()
+        last_step = self.step_count
+        next_snapshot = t0 + interval
+        try:
+            while True:
+                while commands:
+                    commands.popleft()()
+                if pause.is_set():
+                    break
+                if max_steps is not None and steps_done >= max_steps:
+                    finished = True
+                    break
+                if max_epochs is not None and self.epoch >= max_epochs:
+                    finished = True
+                    break
+                now = time.perf_counter()
+                due = now >= next_snapshot
+                epoch_before = self.epoch
+                ends_epoch = on_epoch is not None and self._ends_epoch()
+                if not self._train_step(detailed=due or ends_epoch):
+                    break
+                steps_done += 1
+                if ends_epoch and self.epoch != epoch_before:
+                    self._account(time.perf_counter() - last, self.step_count - last_step)
+                    last, last_step = time.perf_counter(), self.step_count
+                    on_epoch(self._make_snapshot(record=True))
+                if due:
+                    self._account(now - last, self.step_count - last_step)
+                    last, last_step = now, self.step_count
+                    next_snapshot = now + interval
+                    snap = self.latest = self._make_snapshot(record=True)
+                    if on_snapshot is not None:
+                        on_snapshot(snap)
+                    if self._reached(snap, target_loss, target_accuracy):
+                        finished = True
+                        break
+        finally:
+            with self._lock:
+                while commands:
+                    commands.popleft()()
+                self._account(time.perf_counter() - last, self.step_count - last_step)
+                if self._state != "diverged":
+                    self._state = "finished" if finished else "paused"
+                if self._state == "finished":
+                    self._reason = "reached the stop condition"
+                self._running = False
+                self.latest = self._make_snapshot(record=True)
+        if on_snapshot is not None:
+            on_snapshot(self.latest)
+        return self.latest
+
+    def _ends_epoch(self) -> bool:
+        return self._pos + self.batch_size >= self._X.shape[0]
+
+    @staticmethod
+    def _reached(snap: Snapshot, target_loss, target_accuracy) -> bool:
+        if target_loss is not None and snap.train_loss <= target_loss:
+            return True
+        acc = snap.test_accuracy if snap.test_accuracy is not None else snap.train_accuracy
+        return target_accuracy is not None and acc is not None and acc >= target_accuracy
+
+    def _account(self, seconds: float, steps: int) -> None:
+        self._elapsed += seconds
+        if seconds > 0 and steps > 0:
+            self._speed = steps / seconds
+
+    # ----- evaluation and snapshots --------------------------------------------------
+    def evaluate(self) -> dict:
+        """Data loss and accuracy on the train and test splits with the current weights."""
+        train_loss, train_acc = self._eval(self._X, self._Y)
+        test_loss, test_acc = self._eval(self._Xt, self._Yt)
+        return {"train_loss": train_loss, "test_loss": test_loss,
+                "train_accuracy": train_acc, "test_accuracy": test_acc}
+
+    def _eval(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float | None]:
+        if X.shape[0] == 0:
+            return math.nan, None
+        net = self.network
+        ws = net._forward(X)
+        fn = net._loss(self.loss_name)
+        loss = fn.value(ws.z[-1], ws.a[-1], Y)
+        if self.config.task != "classification":
+            return loss, None
+        out = ws.a[-1]
+        if out.shape[1] == 1:
+            correct = np.count_nonzero((out[:, 0] > 0.5) == (Y[:, 0] > 0.5))
+        else:
+            correct = np.count_nonzero(out.argmax(axis=1) == Y.argmax(axis=1))
+        return loss, correct / X.shape[0]
+
+    def boundary(self) -> Boundary | None:
+        """The model's output over the data's 2-D extent (None for data that is not 2-D)."""
+        if self._grid_X is None:
+            return None
+        out = self.network._forward(self._grid_X).a[-1]
+        rows, cols = self.grid_shape
+        classes = None
+        if self.config.task == "regression":
+            kind, values = "regression", out[:, 0]
+        elif out.shape[1] == 1:
+            kind, values = "binary", out[:, 0]
+        else:
+            kind = "multiclass"
+            classes = frozen_array(out.argmax(axis=1).reshape(rows, cols))
+            values = out.max(axis=1)
+        return Boundary(kind, frozen_array(values.reshape(rows, cols), np.float64), classes,
+                        self.data.extent, self.step_count)
+
+    def _make_snapshot(self, record: bool = False) -> Snapshot:
+        ev = self.evaluate()
+        if record:
+            self._history.add(self.step_count, self._epoch_progress(), ev["train_loss"],
+                              ev["test_loss"])
+        now = time.perf_counter()
+        if self._grid_X is not None and (
+                not self._running or self._boundary is None
+                or now - self._boundary_time >= 1.0 / self.boundary_hz):
+            self._boundary = self.boundary()
+            self._boundary_time = now
+        t = self.config.training
+        return Snapshot(
+            state=self._state, step=self.step_count, epoch=self.epoch,
+            epoch_progress=self._epoch_progress(), train_loss=ev["train_loss"],
+            test_loss=ev["test_loss"], penalty=self.network.penalty(t.regularization, t.reg_rate),
+            train_accuracy=ev["train_accuracy"], test_accuracy=ev["test_accuracy"],
+            lr=self.optimizer.lr, elapsed=self._elapsed, steps_per_sec=self._speed,
+            layers=self._layer_stats, history=self._history.frozen(), task=self.config.task,
+            n_classes=self.data.n_classes, boundary=self._boundary, points=self._points,
+            diverged_step=self._diverged_step, reason=self._reason, seed=self.seed,
+        )
+
+    def _epoch_progress(self) -> float:
+        return self.epoch + self._pos / self._X.shape[0]
+
+    def snapshot(self) -> Snapshot:
+        """The latest snapshot; made fresh when no run is going."""
+        with self._lock:
+            if not self._running:
+                self.latest = self._make_snapshot()
+            return self.latest

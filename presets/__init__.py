@@ -1,0 +1,1 @@
+"""Bundled preset scenarios: one TOML file per lesson (read by ``engine.presets``)."""
