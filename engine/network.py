@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -274,7 +275,7 @@ class Network:
             f"unknown regularization {regularization!r}; allowed: {choices(REGULARIZATIONS)}"
         )
 
-    def _grad_buffer(self) -> tuple[np.ndarray, list]:
+    def _grad_buffer(self) -> tuple[int | None, np.ndarray, list]:
         """A gradient buffer nobody outside still holds (reused; allocated when all are held)."""
         for i, (flat, pairs, ref) in enumerate(self._grad_pool):
             if ref is None or ref() is None:
@@ -353,3 +354,38 @@ class Network:
                     sat = float(np.count_nonzero(np.abs(a) > 0.99) / a.size)
             out.append((dead, sat))
         return out
+
+    # ----- inspection ---------------------------------------------------------------
+    def trace(self, X: np.ndarray, Y: np.ndarray, loss: str = "mse", *,
+              regularization: str | None = None, reg_rate: float = 0.0) -> Trace:
+        """One forward and backward pass with every intermediate kept (copies).
+
+        The numbers are the ones ``loss_and_grads`` computes, read from its own buffers.
+        """
+        value, grads = self.loss_and_grads(X, Y, loss, regularization=regularization,
+                                           reg_rate=reg_rate)
+        ws = self.last_batch
+        X = self._input(X)
+        layers = tuple(
+            LayerTrace(x=(X if i == 0 else ws.a[i - 1]).copy(), z=ws.z[i].copy(), a=ws.a[i].copy(),
+                       delta=ws.delta[i].copy(), dW=dW.copy(), db=db.copy())
+            for i, (dW, db) in enumerate(grads))
+        return Trace(loss=value, layers=layers)
+
+
+class LayerTrace(NamedTuple):
+    """One layer's numbers in a traced step; batch-first shapes."""
+
+    x: np.ndarray  #: (batch, fan_in) input
+    z: np.ndarray  #: (batch, fan_out) x W + b
+    a: np.ndarray  #: (batch, fan_out) f(z)
+    delta: np.ndarray  #: (batch, fan_out) dL/dz
+    dW: np.ndarray  #: (fan_in, fan_out) x^T delta (+ penalty gradient)
+    db: np.ndarray  #: (fan_out,) sum of delta over the batch
+
+
+class Trace(NamedTuple):
+    """A traced training step: the loss and each layer's numbers."""
+
+    loss: float
+    layers: tuple[LayerTrace, ...]

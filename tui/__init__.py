@@ -1,0 +1,1 @@
+"""backprop-lab's terminal app (Textual). Talks to ``engine`` only through the Trainer."""

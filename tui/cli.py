@@ -1,0 +1,40 @@
+"""The ``backprop-lab`` command: opens the app, or hands a subcommand to the engine's CLI.
+
+Textual is imported only when the app opens, so headless subcommands start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from engine.cli import SUBCOMMANDS, fail, main as engine_main
+
+APP_USAGE = "usage: backprop-lab [PRESET_OR_FILE] | backprop-lab {" + ",".join(SUBCOMMANDS) + "} ..."
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``backprop-lab`` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help", "--version")):
+        if argv[0] == "bench":
+            from tui.bench import main as bench_main
+
+            return bench_main(argv[1:])
+        return engine_main(argv)
+    if len(argv) > 1:
+        return fail(f"too many arguments: {' '.join(argv[1:])}; {APP_USAGE}")
+    ref = argv[0] if argv else None
+    from engine.opening import open_run
+    from engine.errors import EngineError
+
+    try:
+        opened = open_run(ref)  # validate before the screen switches, so errors print plainly
+    except EngineError as exc:
+        return fail(str(exc))
+    from tui.app import run_app
+
+    return run_app(opened) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
