@@ -14,10 +14,20 @@ from .errors import CheckpointError, ConfigError, DataError, EngineError
 from .losses import LOSSES, get_loss
 from .network import Dense, Gradients, Network
 from .optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from .config import Config, LayerSpec
+from .datasets import Dataset, make_dataset
+from .csv_data import load_csv
+from .presets import Preset, list_presets, load_preset, save_preset
+from .snapshot import Snapshot
+from .trainer import Trainer
+from .checkpoint import load_checkpoint, save_checkpoint
 
 __all__ = [
     "ACTIVATIONS", "LOSSES", "OPTIMIZERS",
     "CheckpointError", "ConfigError", "DataError", "EngineError",
     "Dense", "Gradients", "Network", "Optimizer",
     "get_activation", "get_loss", "make_optimizer",
+    "Config", "LayerSpec", "Dataset", "make_dataset", "load_csv",
+    "Preset", "list_presets", "load_preset", "save_preset",
+    "Snapshot", "Trainer", "load_checkpoint", "save_checkpoint",
 ]
