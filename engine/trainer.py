@@ -249,14 +249,16 @@ class Trainer:
         """One optimizer step; returns False when the run diverged."""
         net, t = self.network, self.config.training
         X, Y = self._next_batch()
-        loss, grads = net.loss_and_grads(X, Y, self.loss_name, regularization=t.regularization,
-                                         reg_rate=t.reg_rate)
+        with np.errstate(all="ignore"):  # overflow is caught below and reported as divergence
+            loss, grads = net.loss_and_grads(X, Y, self.loss_name,
+                                             regularization=t.regularization, reg_rate=t.reg_rate)
         if not math.isfinite(loss):
             self._diverge(f"the loss became {loss} at step {self.step_count + 1}")
             return False
         params = net.params
         np.copyto(self._backup, params)
-        self.optimizer.step(net, grads)
+        with np.errstate(all="ignore"):
+            self.optimizer.step(net, grads)
         if not math.isfinite(float(np.add.reduce(params))):
             np.copyto(params, self._backup)  # keep the last finite weights
             self.optimizer.reset_state()
@@ -409,9 +411,10 @@ class Trainer:
         if X.shape[0] == 0:
             return math.nan, None
         net = self.network
-        ws = net._forward(X)
-        fn = net._loss(self.loss_name)
-        loss = fn.value(ws.z[-1], ws.a[-1], Y)
+        with np.errstate(all="ignore"):
+            ws = net._forward(X)
+            fn = net._loss(self.loss_name)
+            loss = fn.value(ws.z[-1], ws.a[-1], Y)
         if self.config.task != "classification":
             return loss, None
         out = ws.a[-1]
@@ -425,7 +428,8 @@ class Trainer:
         """The model's output over the data's 2-D extent (None for data that is not 2-D)."""
         if self._grid_X is None:
             return None
-        out = self.network._forward(self._grid_X).a[-1]
+        with np.errstate(all="ignore"):
+            out = self.network._forward(self._grid_X).a[-1]
         rows, cols = self.grid_shape
         classes = None
         if self.config.task == "regression":

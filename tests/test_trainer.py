@@ -1,0 +1,135 @@
+"""The trainer: batching, determinism, divergence, live changes, threads, snapshots."""
+
+import dataclasses
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import engine
+from engine.config import Config
+from engine.errors import ConfigError
+
+
+def config(**training):
+    return Config.from_dict({
+        "data": {"dataset": "xor", "samples": 100, "train_ratio": 0.5, "noise": 0.1},
+        "model": {"layers": [{"units": 6, "activation": "tanh"}]},
+        "training": {"optimizer": "sgd", "lr": 0.1, "batch_size": 16, "momentum": 0.9, **training},
+    })
+
+
+def test_epochs_use_the_last_partial_batch_and_reshuffle():
+    tr = engine.Trainer(config())
+    assert tr.steps_per_epoch == 4  # 50 samples: 16 + 16 + 16 + 2
+    seen = []
+    for _ in range(4):
+        X, _ = tr._next_batch()
+        seen.append(X.copy())
+    assert [len(b) for b in seen] == [16, 16, 16, 2]
+    assert tr.epoch == 1
+    rows = np.concatenate(seen)
+    assert sorted(map(tuple, rows)) == sorted(map(tuple, tr._X))
+    X2, _ = tr._next_batch()
+    assert not np.array_equal(X2, seen[0])  # a new order each epoch
+
+
+def test_full_batch_is_one_step_per_epoch():
+    tr = engine.Trainer(config(batch_size="full"))
+    tr.step(3)
+    assert tr.steps_per_epoch == 1 and tr.epoch == 3
+
+
+def test_same_seed_same_curve_also_after_reset():
+    a, b = engine.Trainer(config()), engine.Trainer(config())
+    sa, sb = a.step(40), b.step(40)
+    assert np.array_equal(a.network.params, b.network.params)
+    assert sa.train_loss == sb.train_loss
+    a.reset()
+    a.step(40)
+    assert np.array_equal(a.network.params, b.network.params)
+    a.reset(seed=5)
+    assert not np.array_equal(a.network.params, b.network.params)
+    assert a.latest.step == 0 and a.latest.seed == 5
+
+
+def test_training_lowers_the_loss():
+    tr = engine.Trainer(engine.load_preset("xor"))
+    before = tr.latest.train_loss
+    snap = tr.run(max_epochs=30)
+    assert snap.state == "finished" and snap.epoch == 30
+    assert snap.train_loss < before / 5 and snap.train_accuracy > 0.95
+
+
+def test_divergence_stops_and_keeps_finite_weights():
+    tr = engine.Trainer(config(lr=100.0, momentum=0.99, batch_size="full").with_value(
+        "model.layers[0].activation", "relu").with_value("model.init", "normal").with_value(
+        "model.init_std", 50.0).with_value("data.dataset", "plane"))
+    snap = tr.run(max_steps=5000)
+    assert snap.state == "diverged"
+    assert snap.diverged_step is not None and f"step {snap.diverged_step}" in snap.reason
+    assert "inf" in snap.reason or "nan" in snap.reason.lower()
+    assert np.all(np.isfinite(tr.network.params))
+    assert tr.step(5).step == snap.step  # no more steps until reset
+    tr.reset()
+    assert tr.latest.state == "idle"
+
+
+def test_set_hyper_validates_and_keeps_optimizer_state():
+    tr = engine.Trainer(config())
+    tr.step(3)
+    buf = tr.optimizer.state["momentum_buffer"].copy()
+    tr.set_hyper(lr=0.01, momentum=0.5)
+    assert tr.optimizer.lr == 0.01 and tr.optimizer.momentum == 0.5
+    np.testing.assert_array_equal(tr.optimizer.state["momentum_buffer"], buf)
+    with pytest.raises(ConfigError, match="training.lr: -1 is not allowed"):
+        tr.set_hyper(lr=-1)
+    assert tr.optimizer.lr == 0.01 and tr.config.training.lr == 0.01
+
+
+def test_apply_config_rebuilds_only_when_needed():
+    tr = engine.Trainer(config())
+    tr.step(5)
+    assert tr.apply_config(tr.config.with_value("training.lr", 0.05)) is False
+    assert tr.step_count == 5 and tr.optimizer.lr == 0.05
+    assert tr.apply_config(tr.config.with_value("model.layers[0].units", 3)) is True
+    assert tr.step_count == 0 and tr.network.layers[0].W.shape == (2, 3)
+
+
+def test_commands_from_another_thread_apply_between_steps():
+    tr = engine.Trainer(config(), snapshot_hz=50)
+    snaps = []
+    worker = threading.Thread(target=tr.run, kwargs={"on_snapshot": snaps.append})
+    worker.start()
+    time.sleep(0.3)
+    tr.set_lr(0.003)
+    time.sleep(0.2)
+    tr.pause()
+    worker.join(5)
+    assert not worker.is_alive()
+    last = tr.latest
+    assert last.state == "paused" and last.lr == 0.003 and last.step > 0
+    assert 2 <= len(snaps) <= 0.5 * 50 * 1.5 + 2  # bounded by the snapshot rate
+    assert all(a.step <= b.step for a, b in zip(snaps, snaps[1:]))
+
+
+def test_snapshots_are_immutable_and_history_bounded():
+    tr = engine.Trainer(config(), history_points=64)
+    for _ in range(200):
+        snap = tr.step(1)
+    assert len(snap.history) <= 64 and snap.history.steps[-1] <= 200
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        snap.step = 3
+    with pytest.raises(ValueError):
+        snap.history.train_loss[0] = 1.0
+    assert snap.boundary.values.shape == tr.grid_shape and not snap.boundary.values.flags.writeable
+    layer = snap.layers[0]
+    assert layer.grad_norm > 0 and layer.weight_norm > 0 and 0 < layer.update_ratio < 1
+    assert snap.train_accuracy is not None and snap.points.train_xy.shape == (50, 2)
+
+
+def test_target_accuracy_stops_the_run():
+    tr = engine.Trainer(engine.load_preset("xor"), snapshot_hz=1000)
+    snap = tr.run(target_accuracy=0.9, max_epochs=500)
+    assert snap.state == "finished" and snap.test_accuracy >= 0.9 and snap.epoch < 500
