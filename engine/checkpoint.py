@@ -31,6 +31,7 @@ class Checkpoint:
     optimizer_state: dict
     counters: dict  #: step, epoch, pos, seed, elapsed
     shuffle_state: dict | None
+    order: np.ndarray | None = None  #: the current epoch's sample order
 
 
 def save_checkpoint(trainer, path: str | os.PathLike, *, title: str | None = None,
@@ -54,6 +55,7 @@ def save_checkpoint(trainer, path: str | os.PathLike, *, title: str | None = Non
             "step": trainer.step_count, "epoch": trainer.epoch, "pos": trainer._pos,
             "seed": trainer.seed, "elapsed": trainer._elapsed})),
         "shuffle_state": np.array(json.dumps(trainer._shuffle_rng.bit_generator.state)),
+        "order": trainer._order,
     }
     for key, value in trainer.optimizer.state_arrays().items():
         arrays[f"opt_{key}"] = value
@@ -83,7 +85,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     shuffle = json.loads(str(files["shuffle_state"])) if "shuffle_state" in files else None
     opt_state = {k[4:]: v for k, v in files.items() if k.startswith("opt_")}
     return Checkpoint(preset, files["params"], shapes, str(files["optimizer"]), opt_state,
-                      counters, shuffle)
+                      counters, shuffle, files.get("order"))
 
 
 def restore(trainer, ckpt: Checkpoint, source: str = "checkpoint") -> None:
@@ -107,7 +109,8 @@ def restore(trainer, ckpt: Checkpoint, source: str = "checkpoint") -> None:
     trainer.seed = int(c.get("seed", trainer.seed))
     trainer.step_count = int(c.get("step", 0))
     trainer.epoch = int(c.get("epoch", 0))
-    trainer._pos = 0
+    if ckpt.order is not None and int(c.get("pos", 0)):
+        trainer.restore_position(ckpt.order, int(c["pos"]))
     trainer._elapsed = float(c.get("elapsed", 0.0))
     if ckpt.shuffle_state:
         trainer._shuffle_rng.bit_generator.state = ckpt.shuffle_state

@@ -148,8 +148,13 @@ def cmd_check(args) -> int:
     from .presets import load_preset
     from .trainer import build_dataset
 
+    from .errors import DataError
+
     preset = load_preset(args.file)
-    data = build_dataset(preset.config)  # the data must load and fit the model too
+    try:
+        data = build_dataset(preset.config)  # the data must load and fit the model too
+    except DataError as exc:
+        raise DataError(f"{args.file}: data: {exc}") from None
     preset.config.check(source=args.file, n_classes=data.n_classes)
     print(f"{args.file}: ok ({preset.title})")
     return 0

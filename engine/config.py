@@ -160,6 +160,13 @@ LIVE_KEYS = ("lr", "momentum", "nesterov", "alpha", "beta1", "beta2", "eps", "we
              "regularization", "reg_rate", "epochs", "target_loss", "target_accuracy", "batch_size")
 
 
+def show(value) -> str:
+    """A value as a user wrote it in TOML: true/false, numbers, quoted strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
 def _check_value(cls, name: str, value, path: str, source: str | None):
     if cls is TrainingConfig and name == "batch_size":
         if value == "full" or value == 0:
@@ -172,13 +179,13 @@ def _check_value(cls, name: str, value, path: str, source: str | None):
                 raise ValueError
             return n
         except (TypeError, ValueError):
-            raise ConfigError(f"{value!r} is not allowed; use an integer >= 1 or 'full'",
+            raise ConfigError(f"{show(value)} is not allowed; use an integer >= 1 or 'full'",
                               source=source, path=path) from None
     rule = next(f.metadata["rule"] for f in fields(cls) if f.name == name)
     try:
         return rule.convert(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{value!r} is not allowed; use {rule.describe()}",
+        raise ConfigError(f"{show(value)} is not allowed; use {rule.describe()}",
                           source=source, path=path) from None
 
 
@@ -337,8 +344,6 @@ class Config:
                 target = target[part]
             if isinstance(parts[-1], int) and not isinstance(target, list):
                 raise KeyError
-            if isinstance(target, dict) and parts[0] in SECTIONS and len(parts) > 1:
-                pass
             target[parts[-1]] = value
         except (KeyError, IndexError, TypeError):
             raise ConfigError("no such setting", source=source, path=path) from None

@@ -119,6 +119,7 @@ class Trainer:
         self.step_count = 0
         self.epoch = 0
         self._pos = 0
+        self._order = np.arange(self._X.shape[0])
         self._order_X, self._order_Y = self._X, self._Y
         self._history.clear()
         self._layer_stats: tuple[LayerStats, ...] = self._empty_stats()
@@ -171,6 +172,19 @@ class Trainer:
         self._pause.set()
 
     stop = pause
+
+    def resume(self, **stop_conditions) -> Snapshot:
+        """Continue training after a pause: ``run`` with the same stop conditions."""
+        return self.run(**stop_conditions)
+
+    def restore_position(self, order: np.ndarray, pos: int) -> None:
+        """Resume mid-epoch: the epoch's sample order and how far into it training was."""
+        n = self._X.shape[0]
+        if order.shape != (n,) or not 0 <= pos < n:
+            raise EngineError(f"saved data order does not fit {n} training samples")
+        self._order = order.astype(np.intp)
+        self._order_X, self._order_Y = self._X[self._order], self._Y[self._order]
+        self._pos = int(pos)
 
     @property
     def running(self) -> bool:
@@ -236,8 +250,8 @@ class Trainer:
             self.epoch += 1
             return self._X, self._Y
         if self._pos == 0:
-            order = self._shuffle_rng.permutation(n)
-            self._order_X, self._order_Y = self._X[order], self._Y[order]
+            self._order = self._shuffle_rng.permutation(n)
+            self._order_X, self._order_Y = self._X[self._order], self._Y[self._order]
         start = self._pos
         end = min(start + bs, n)
         self._pos = 0 if end == n else end

@@ -32,8 +32,9 @@ def test_round_trip_restores_weights_optimizer_and_counters(tmp_path):
     assert tr2.latest.state == "paused" and tr2.latest.step == 20
 
 
-def test_continuing_from_an_epoch_boundary_matches_an_uninterrupted_run(tmp_path):
-    a = trained(steps=14)  # xor: 7 steps per epoch, so this ends an epoch
+@pytest.mark.parametrize("steps", [14, 17])  # xor: 7 steps per epoch; 17 is mid-epoch
+def test_continuing_from_a_checkpoint_matches_an_uninterrupted_run(tmp_path, steps):
+    a = trained(steps=steps)
     save_checkpoint(a, tmp_path / "a.npz")
     b = open_run(str(tmp_path / "a.npz")).trainer()
     a.step(10)
