@@ -1,0 +1,431 @@
+"""Comparison mode: run variants of one preset (one setting changed) and line them up.
+
+Every variant trains on the preset's data from the same seeds, so the only difference
+is the setting that was changed. Headless::
+
+    backprop-lab compare lr-good --vary training.lr=0.01,1,100
+    backprop-lab compare optimizer-race --variants optimizers --seeds 5 --stop-at-target
+    backprop-lab compare dead-relu --vary "model.layers[*].activation=relu,leaky_relu"
+
+``model.layers[*].x`` changes ``x`` in every hidden layer. For the app, ``compare()``
+returns one ``VariantResult`` per variant with its loss curves (median over seeds), ready
+to overlay.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import Config
+from .errors import EngineError
+from .lessons import as_config, diverged, figures_of, make_trainer, reached, with_values
+from .presets import Preset, load_preset
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One setting (or a few) changed from the preset: ``values`` maps key paths to values."""
+
+    label: str
+    values: dict = field(default_factory=dict)
+
+
+#: ready-made variant sets (``--variants NAME``); each variant lists all it changes, so
+#: the set means the same thing whatever the preset's own optimizer settings are
+VARIANT_SETS: dict[str, tuple[Variant, ...]] = {
+    "optimizers": (
+        Variant("full-batch GD", {"training.optimizer": "sgd", "training.batch_size": "full",
+                                  "training.lr": 0.3, "training.momentum": 0.0}),
+        Variant("SGD, batch 1", {"training.optimizer": "sgd", "training.batch_size": 1,
+                                 "training.lr": 0.3, "training.momentum": 0.0}),
+        Variant("mini-batch 16", {"training.optimizer": "sgd", "training.batch_size": 16,
+                                  "training.lr": 0.3, "training.momentum": 0.0}),
+        Variant("momentum 0.9", {"training.optimizer": "sgd", "training.batch_size": 16,
+                                 "training.lr": 0.3, "training.momentum": 0.9}),
+        Variant("RMSprop", {"training.optimizer": "rmsprop", "training.batch_size": 16,
+                            "training.lr": 0.05, "training.momentum": 0.0}),
+        Variant("Adam", {"training.optimizer": "adam", "training.batch_size": 16,
+                         "training.lr": 0.05, "training.momentum": 0.0}),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SeedRun:
+    """One variant trained from one seed."""
+
+    seed: int
+    steps: np.ndarray  #: (points,) steps at which the losses were measured, from 0
+    train_loss: np.ndarray  #: inf from a divergence on
+    test_loss: np.ndarray
+    final: dict  #: evaluate() at the end (the last finite weights after a divergence)
+    steps_to_target: int | None  #: first check that met the target; None if never
+    diverged_step: int | None
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """A variant over all seeds; curves and figures are medians over the seeds."""
+
+    variant: Variant
+    config: Config
+    steps_per_epoch: int
+    runs: tuple[SeedRun, ...]
+    steps: np.ndarray  #: (points,)
+    train_loss: np.ndarray  #: (points,) median over seeds
+    test_loss: np.ndarray
+
+    @property
+    def label(self) -> str:
+        return self.variant.label
+
+    def _median(self, key: str) -> float | None:
+        vals = [r.final[key] for r in self.runs if r.final[key] is not None]
+        return float(statistics.median(vals)) if vals else None
+
+    @property
+    def final_train_loss(self) -> float:
+        return self._median("train_loss")
+
+    @property
+    def final_test_loss(self) -> float:
+        return self._median("test_loss")
+
+    @property
+    def train_accuracy(self) -> float | None:
+        return self._median("train_accuracy")
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self._median("test_accuracy")
+
+    @property
+    def steps_to_target(self) -> float | None:
+        """Median steps to the target over seeds (a miss counts as never); None when
+        the median run did not get there."""
+        vals = [math.inf if r.steps_to_target is None else r.steps_to_target for r in self.runs]
+        m = statistics.median(vals)
+        return None if math.isinf(m) else m
+
+    @property
+    def epochs_to_target(self) -> float | None:
+        s = self.steps_to_target
+        return None if s is None else s / self.steps_per_epoch
+
+    @property
+    def diverged(self) -> int:
+        """How many of the seeds diverged."""
+        return sum(r.diverged_step is not None for r in self.runs)
+
+    def to_dict(self, curves: bool = True) -> dict:
+        def clean(x):
+            if x is None:
+                return None
+            x = float(x)
+            return x if math.isfinite(x) else None
+
+        out = {
+            "variant": self.label, "values": self.variant.values, "seeds": [r.seed for r in self.runs],
+            "train_loss": clean(self.final_train_loss), "test_loss": clean(self.final_test_loss),
+            "train_acc": clean(self.train_accuracy), "test_acc": clean(self.test_accuracy),
+            "steps_to_target": clean(self.steps_to_target),
+            "epochs_to_target": clean(self.epochs_to_target),
+            "diverged": self.diverged, "steps_per_epoch": self.steps_per_epoch,
+        }
+        if curves:
+            out["curve"] = {"steps": [int(s) for s in self.steps],
+                            "train_loss": [clean(v) for v in self.train_loss],
+                            "test_loss": [clean(v) for v in self.test_loss]}
+        return out
+
+
+# ----- parsing ----------------------------------------------------------------------------
+def split_values(text: str) -> list[str]:
+    """Split ``v1,v2,...`` on top-level commas (``[1, 2],[3]`` stays two values)."""
+    out, depth, cur = [], 0, []
+    quote = None
+    for ch in text:
+        if quote:
+            cur.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(ch)
+    out.append("".join(cur).strip())
+    return out
+
+
+def parse_vary(spec: str) -> tuple[str, list]:
+    """``key.path=v1,v2,...`` -> (key, [values]) with TOML-typed values."""
+    from .cli import UsageError, parse_value
+
+    key, eq, rest = spec.partition("=")
+    key = key.strip()
+    if not eq or not key or not rest.strip():
+        raise UsageError(f"--vary needs key.path=v1,v2,..., got '{spec}'")
+    values = [parse_value(v) for v in split_values(rest)]
+    if any(v == "" for v in values):
+        raise UsageError(f"--vary {key}: empty value in '{rest}'")
+    return key, values
+
+
+def _fmt_value(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, (list, tuple)):
+        return "[" + ",".join(_fmt_value(x) for x in v) + "]"
+    return str(v)
+
+
+def variants_for(key: str, values: Sequence) -> list[Variant]:
+    short = key.split(".")[-1]
+    return [Variant(f"{short}={_fmt_value(v)}", {key: v}) for v in values]
+
+
+# ----- running ----------------------------------------------------------------------------
+def _checked_configs(config: Config, variants: Sequence[Variant]) -> list[Config]:
+    """Every variant's config, validated before anything trains (bad input fails fast)."""
+    out = []
+    for v in variants:
+        for key in v.values:
+            head = key.partition("[*]")[0]
+            try:
+                config.get(head)
+            except (AttributeError, IndexError, KeyError, TypeError):
+                raise EngineError(f"{key}: no such setting") from None
+        out.append(with_values(config, v.values))
+    return out
+
+
+def run_variant(config: Config, seed: int, *, steps: int | None, epochs: int | None,
+                points: int = 100, target_loss=None, target_accuracy=None,
+                check_every: int | None = None, stop_at_target: bool = False
+                ) -> tuple[SeedRun, int]:
+    """Train one variant from one seed; returns the run and its steps per epoch.
+
+    Until the target is met it is checked every ``check_every`` steps (default: every
+    step, or every few in runs longer than 20000 steps), so steps to target do not depend
+    on the run's length; the curve keeps about ``points`` points."""
+    trainer = make_trainer(config, seed=seed)
+    spe = trainer.steps_per_epoch
+    total = steps if steps is not None else (epochs if epochs is not None
+                                             else config.training.epochs) * spe
+    total = max(0, int(total))
+    every = max(1, -(-total // max(1, points)))
+    has_target = target_loss is not None or target_accuracy is not None
+    if not has_target:
+        check = every
+    else:
+        check = check_every if check_every is not None else max(1, -(-total // 20000))
+        check = max(1, check)
+        every = -(-every // check) * check  # curve points fall on checks
+    rows = []
+    hit = None
+    ev = figures_of(trainer.latest)
+    rows.append((0, ev["train_loss"], ev["test_loss"]))
+    if has_target and reached(ev, target_loss, target_accuracy):
+        hit = 0
+    done = 0
+    div = None
+    while done < total and not (stop_at_target and hit is not None):
+        n = check if has_target and hit is None else every - done % every
+        n = min(n, total - done)
+        snap = trainer.step(n)  # the snapshot evaluates the whole data set
+        done += n
+        if diverged(trainer):
+            div = snap.diverged_step
+            rows.append((done, math.inf, math.inf))
+            break
+        ev = figures_of(snap)
+        if hit is None and has_target and reached(ev, target_loss, target_accuracy):
+            hit = done
+        if done % every == 0 or done == total or (stop_at_target and hit is not None):
+            rows.append((done, ev["train_loss"], ev["test_loss"]))
+    final = {k: (None if v is None else float(v)) for k, v in trainer.evaluate().items()}
+    arr = np.array(rows, dtype=np.float64)
+    return SeedRun(seed, arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], final, hit, div), spe
+
+
+def _median_curve(runs: Sequence[SeedRun]):
+    """Median over seeds on the first run's steps (runs of one variant share their steps,
+    except where one diverged: it counts as inf from there on)."""
+    steps = max((r.steps for r in runs), key=len)
+    out = []
+    for attr in ("train_loss", "test_loss"):
+        cols = []
+        for r in runs:
+            vals = getattr(r, attr)
+            idx = np.searchsorted(r.steps, steps, side="right") - 1
+            col = vals[np.clip(idx, 0, len(vals) - 1)].copy()
+            if r.diverged_step is not None:
+                col[steps >= r.steps[-1]] = math.inf
+            cols.append(col)
+        with np.errstate(invalid="ignore"):
+            out.append(np.median(np.vstack(cols), axis=0))
+    return steps, out[0], out[1]
+
+
+def compare(preset: Preset | Config | str, key: str | None = None, values: Sequence | None = None,
+            *, variants: Sequence[Variant] | None = None, epochs: int | None = None,
+            steps: int | None = None, seeds: int | Sequence[int] = 1, points: int = 100,
+            target_loss: float | None = None, target_accuracy: float | None = None,
+            check_every: int | None = None, stop_at_target: bool = False
+            ) -> list[VariantResult]:
+    """Train each variant of ``preset`` from the same seeds and collect curves and figures.
+
+    Give ``key`` and ``values`` (one setting, several values) or ``variants``. Each run
+    lasts ``steps`` steps, else ``epochs`` epochs (default: the preset's epochs). ``seeds``
+    is a count (training seeds from the preset's seed on) or a list of seeds. Targets
+    default to the preset's own; until met they are checked every ``check_every`` steps
+    (default: every step, or every few in runs over 20000 steps). ``stop_at_target`` ends
+    each run at its target (its curve then ends there too): a race needs nothing more.
+    """
+    config = as_config(preset)
+    if variants is None:
+        if key is None or not values:
+            raise EngineError("compare needs a key and at least one value, or variants")
+        variants = variants_for(key, values)
+    variants = list(variants)
+    if not variants:
+        raise EngineError("compare needs at least one variant")
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise EngineError("seeds must be at least 1")
+        seeds = [config.training.seed + i for i in range(seeds)]
+    seeds = [int(s) for s in seeds]
+    if steps is not None and steps < 0 or epochs is not None and epochs < 0:
+        raise EngineError("steps and epochs must be >= 0")
+    t = config.training
+    if target_loss is None and target_accuracy is None:
+        target_loss, target_accuracy = t.target_loss, t.target_accuracy
+    configs = _checked_configs(config, variants)
+    results = []
+    for variant, cfg in zip(variants, configs):
+        runs, spe = [], 1
+        for seed in seeds:
+            run, spe = run_variant(cfg, seed, steps=steps, epochs=epochs, points=points,
+                                   target_loss=target_loss, target_accuracy=target_accuracy,
+                                   check_every=check_every, stop_at_target=stop_at_target)
+            runs.append(run)
+        s, tr, te = _median_curve(runs)
+        results.append(VariantResult(variant, cfg, spe, tuple(runs), s, tr, te))
+    return results
+
+
+# ----- the command line -------------------------------------------------------------------
+def table(results: Sequence[VariantResult], *, has_target: bool) -> list[str]:
+    """The printed comparison, one line per variant."""
+    def num(x, fmt):
+        return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
+
+    n_seeds = len(results[0].runs) if results else 1
+    head = ["variant", "train loss", "test loss", "train acc", "test acc"]
+    if has_target:
+        head += ["steps to target", "epochs"]
+    head.append("diverged")
+    rows = []
+    for r in results:
+        row = [r.label, num(r.final_train_loss, ".4g"), num(r.final_test_loss, ".4g"),
+               num(r.train_accuracy, ".1%"), num(r.test_accuracy, ".1%")]
+        if has_target:
+            row += [num(r.steps_to_target, ".0f") if r.steps_to_target is not None else "not reached",
+                    num(r.epochs_to_target, ".3g")]
+        row.append(("yes" if r.diverged else "no") if n_seeds == 1 else f"{r.diverged}/{n_seeds}")
+        rows.append(row)
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    line = lambda cells: "  ".join(  # noqa: E731
+        (str(c).ljust(w) if i == 0 else str(c).rjust(w)) for i, (c, w) in enumerate(zip(cells, widths)))
+    return [line(head), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def cmd_compare(args) -> int:
+    from .cli import UsageError
+
+    preset = load_preset(args.preset)
+    variants: list[Variant] = []
+    if args.variants:
+        if args.variants not in VARIANT_SETS:
+            raise UsageError(f"--variants: no set named '{args.variants}'; "
+                             f"sets: {', '.join(VARIANT_SETS)}")
+        variants += VARIANT_SETS[args.variants]
+    if args.vary:
+        axes = [parse_vary(spec) for spec in args.vary]
+        combos: list[Variant] = [Variant("", {})]
+        for key, values in axes:
+            combos = [Variant(f"{c.label} {v.label}".strip(), {**c.values, **v.values})
+                      for c in combos for v in variants_for(key, values)]
+        if variants:  # a set and --vary: every variant of the set with every value
+            variants = [Variant(f"{a.label} {b.label}", {**a.values, **b.values})
+                        for a in variants for b in combos]
+        else:
+            variants = combos
+    if not variants:
+        raise UsageError("backprop-lab compare: give --vary key.path=v1,v2,... or --variants NAME")
+    if args.seeds < 1:
+        raise UsageError("backprop-lab compare: --seeds must be at least 1")
+    if args.steps is not None and args.steps < 0:
+        raise UsageError("backprop-lab compare: --steps must be >= 0")
+    t = preset.config.training
+    results = compare(preset, variants=variants, epochs=args.epochs, steps=args.steps,
+                      seeds=args.seeds, stop_at_target=args.stop_at_target)
+    if args.jsonl:
+        for r in results:
+            print(json.dumps(r.to_dict(curves=True)), flush=True)
+        return 0
+    seeds = [r.seed for r in results[0].runs]
+    length = f"{args.steps} steps" if args.steps is not None else \
+        f"{args.epochs if args.epochs is not None else t.epochs} epochs"
+    target = []
+    if t.target_loss is not None:
+        target.append(f"train loss <= {t.target_loss:g}")
+    if t.target_accuracy is not None:
+        target.append(f"test accuracy >= {t.target_accuracy:.0%}")
+    print(f"{preset.title}")
+    print(f"  {length}, seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
+          + (" (medians)" if len(seeds) > 1 else "")
+          + (f"; target: {' or '.join(target)}" if target else ""))
+    print("\n".join("  " + line for line in table(results, has_target=bool(target))))
+    return 0
+
+
+def add_parser(sub) -> None:
+    """Register ``compare`` on the CLI's subparsers."""
+    p = sub.add_parser("compare", help="train variants of a preset and compare them",
+                       description="Train variants of a preset (same data and seeds, one "
+                                   "setting changed) and print their final losses side by side.")
+    p.add_argument("preset", metavar="PRESET_OR_FILE")
+    p.add_argument("--vary", action="append", default=[], metavar="KEY.PATH=V1,V2,...",
+                   help="a setting and its values (model.layers[*].activation sets every "
+                        "hidden layer); repeat for every combination")
+    p.add_argument("--variants", metavar="NAME",
+                   help=f"a ready-made set of variants: {', '.join(VARIANT_SETS)}")
+    p.add_argument("--epochs", type=int, help="epochs per run (default: the preset's)")
+    p.add_argument("--steps", type=int, help="steps per run instead of epochs")
+    p.add_argument("--seeds", type=int, default=1, help="seeds per variant (medians are shown)")
+    p.add_argument("--stop-at-target", action="store_true",
+                   help="end each run when it reaches the preset's target (a race)")
+    p.add_argument("--jsonl", action="store_true",
+                   help="one JSON object per variant, with its median loss curves")
+    p.set_defaults(func=cmd_compare)
+
+
+__all__ = ["VARIANT_SETS", "SeedRun", "Variant", "VariantResult", "add_parser", "compare",
+           "parse_vary", "split_values", "table"]
