@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "func", None) is None:
             raise UsageError(f"backprop-lab: choose a command: {', '.join(SUBCOMMANDS)}")
         if getattr(args, "epochs", None) is not None and args.epochs < 0:
-            raise UsageError("backprop-lab train: --epochs must be >= 0")
+            raise UsageError(f"backprop-lab {args.command}: --epochs must be >= 0")
         return args.func(args)
     except UsageError as exc:
         return fail(str(exc))

@@ -287,7 +287,7 @@ class Trainer:
     def _diverge(self, reason: str) -> None:
         self._state = "diverged"
         self._diverged_step = self.step_count + 1
-        self._reason = reason + "; lower the learning rate and press r to reset"
+        self._reason = reason + "; press r for fresh weights (a lower learning rate often helps)"
         self._pause.set()
 
     def _measure(self, grads) -> tuple[LayerStats, ...]:
@@ -296,19 +296,24 @@ class Trainer:
         health = net.unit_health()
         before = net._views(self._backup)
         out = []
-        for i, (layer, (dW, _), (W0, _), (dead, sat)) in enumerate(
-                zip(net.layers, grads, before, health)):
-            w_norm = float(np.linalg.norm(layer.W))
-            update = float(np.linalg.norm(layer.W - W0))
-            out.append(LayerStats(
-                i, layer.fan_in, layer.fan_out, layer.activation.name,
-                grad_norm=float(np.linalg.norm(dW)), grad_mean_abs=float(np.abs(dW).mean()),
-                weight_norm=w_norm, update_ratio=update / w_norm if w_norm else 0.0,
-                dead_fraction=dead, saturated_fraction=sat))
+        with np.errstate(all="ignore"):  # huge but finite weights may overflow a norm
+            for i, (layer, (dW, _), (W0, _), (dead, sat)) in enumerate(
+                    zip(net.layers, grads, before, health)):
+                w_norm = float(np.linalg.norm(layer.W))
+                update = float(np.linalg.norm(layer.W - W0))
+                out.append(LayerStats(
+                    i, layer.fan_in, layer.fan_out, layer.activation.name,
+                    grad_norm=float(np.linalg.norm(dW)), grad_mean_abs=float(np.abs(dW).mean()),
+                    weight_norm=w_norm, update_ratio=update / w_norm if w_norm else 0.0,
+                    dead_fraction=dead, saturated_fraction=sat))
         return tuple(out)
 
-    def step(self, n: int = 1) -> Snapshot:
-        """Take ``n`` steps now (in this thread) and return a fresh snapshot."""
+    def step(self, n: int = 1, *, snapshot: bool = True) -> Snapshot | None:
+        """Take ``n`` steps now (in this thread) and return a fresh snapshot.
+
+        With ``snapshot=False`` nothing is evaluated (cheaper for scripts that take many
+        small strides); ``latest`` then still shows the previous snapshot, and None is returned.
+        """
         with self._lock:
             if self._running:
                 raise EngineError("the trainer is already running; pause it first")
@@ -316,11 +321,13 @@ class Trainer:
                 return self.latest
             start = time.perf_counter()
             for i in range(n):
-                if not self._train_step(detailed=i == n - 1):
+                if not self._train_step(detailed=snapshot and i == n - 1):
                     break
             self._account(time.perf_counter() - start, n)
             if self._state != "diverged":
                 self._state = "paused"
+            if not snapshot and self._state != "diverged":
+                return None
             self.latest = self._make_snapshot(record=True)
             return self.latest
 
@@ -331,7 +338,8 @@ class Trainer:
         """Train until a stop condition, ``pause()`` from another thread, or divergence.
 
         ``max_steps`` counts steps in this call; ``max_epochs`` is a total since reset.
-        Targets are checked whenever a snapshot is made. ``on_snapshot`` receives each
+        Targets are checked at the end of every epoch, so where a run stops does not
+        depend on the machine's speed. ``on_snapshot`` receives each
         snapshot (at most ``snapshot_hz`` a second); ``on_epoch`` a snapshot at the end
         of every epoch (this evaluates the whole data set once an epoch).
         """
@@ -347,6 +355,7 @@ class Trainer:
         commands, pause = self._commands, self._pause
         steps_done = 0
         finished = False
+        has_target = target_loss is not None or target_accuracy is not None
         t0 = last = time.perf_counter()
         last_step = self.step_count
         next_snapshot = t0 + interval
@@ -364,15 +373,19 @@ class Trainer:
                     break
                 now = time.perf_counter()
                 due = now >= next_snapshot
-                epoch_before = self.epoch
-                ends_epoch = on_epoch is not None and self._ends_epoch()
-                if not self._train_step(detailed=due or ends_epoch):
+                ends_epoch = (on_epoch is not None or has_target) and self._ends_epoch()
+                if not self._train_step(detailed=due or (ends_epoch and on_epoch is not None)):
                     break
                 steps_done += 1
-                if ends_epoch and self.epoch != epoch_before:
+                if ends_epoch:
                     self._account(time.perf_counter() - last, self.step_count - last_step)
                     last, last_step = time.perf_counter(), self.step_count
-                    on_epoch(self._make_snapshot(record=True))
+                    snap = self._make_snapshot(record=on_epoch is not None)
+                    if on_epoch is not None:
+                        on_epoch(snap)
+                    if self._reached(snap, target_loss, target_accuracy):
+                        finished = True
+                        break
                 if due:
                     self._account(now - last, self.step_count - last_step)
                     last, last_step = now, self.step_count
@@ -380,9 +393,6 @@ class Trainer:
                     snap = self.latest = self._make_snapshot(record=True)
                     if on_snapshot is not None:
                         on_snapshot(snap)
-                    if self._reached(snap, target_loss, target_accuracy):
-                        finished = True
-                        break
         finally:
             with self._lock:
                 while commands:

@@ -5,7 +5,13 @@ Textual is imported only when the app opens, so headless subcommands start fast.
 
 from __future__ import annotations
 
+import os
 import sys
+
+# The networks here are small: one BLAS thread is many times faster than several fighting
+# over two cores, and it leaves a core for the display. Must be set before numpy loads.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 from engine.cli import SUBCOMMANDS, fail, main as engine_main
 
