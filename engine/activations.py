@@ -26,8 +26,17 @@ class Activation:
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def multiply_derivative(self, delta: np.ndarray, z: np.ndarray, a: np.ndarray) -> None:
-        """In place: ``delta *= f'(z)``. Subclasses override this with a cheaper form."""
+    def forward_ws(self, z: np.ndarray, out: np.ndarray, ws, i: int) -> np.ndarray:
+        """``forward`` for layer ``i`` of a network workspace, which may lend scratch."""
+        return self.forward(z, out=out)
+
+    def multiply_derivative(self, delta: np.ndarray, z: np.ndarray, a: np.ndarray,
+                            work: np.ndarray | None = None, mask: np.ndarray | None = None) -> None:
+        """In place: ``delta *= f'(z)``. Subclasses override this with a cheaper form.
+
+        ``work`` (float, the shape of ``delta``) and ``mask`` (bool, same shape) are optional
+        scratch arrays: given them, the built-in activations allocate nothing.
+        """
         delta *= self.derivative(z, a)
 
     def describe(self) -> dict:
@@ -50,7 +59,7 @@ class Linear(Activation):
     def derivative(self, z, a):
         return np.ones_like(z)
 
-    def multiply_derivative(self, delta, z, a):
+    def multiply_derivative(self, delta, z, a, work=None, mask=None):
         return None
 
 
@@ -70,9 +79,11 @@ class Sigmoid(Activation):
     def derivative(self, z, a):
         return a * (1.0 - a)
 
-    def multiply_derivative(self, delta, z, a):
+    def multiply_derivative(self, delta, z, a, work=None, mask=None):
+        # torch's order: grad * (1 - a) * a
+        work = np.subtract(1.0, a, out=work)
+        delta *= work
         delta *= a
-        delta -= delta * a
 
 
 class Tanh(Activation):
@@ -85,8 +96,9 @@ class Tanh(Activation):
     def derivative(self, z, a):
         return 1.0 - a * a
 
-    def multiply_derivative(self, delta, z, a):
-        sq = a * a
+    def multiply_derivative(self, delta, z, a, work=None, mask=None):
+        # torch's order: grad * (1 - a * a)
+        sq = np.multiply(a, a, out=work)
         np.subtract(1.0, sq, out=sq)
         delta *= sq
 
@@ -98,12 +110,18 @@ class ReLU(Activation):
     def forward(self, z, out=None):
         return np.maximum(z, 0.0, out=out)
 
+    def forward_ws(self, z, out, ws, i):
+        # NumPy's maximum runs several times faster against an array of zeros than a scalar
+        return np.maximum(z, ws.zeros[i], out=out)
+
     def derivative(self, z, a):
         return (z > 0).astype(z.dtype)
 
-    def multiply_derivative(self, delta, z, a):
+    def multiply_derivative(self, delta, z, a, work=None, mask=None):
         # a > 0 exactly where z > 0 (the derivative at 0 is taken as 0, like PyTorch).
-        np.multiply(delta, a > 0, out=delta)
+        # (np.copyto(..., where=) and ufuncs with where= are many times slower than this)
+        on = np.greater(a, 0.0, out=mask)
+        np.multiply(delta, on, out=delta)
 
 
 class LeakyReLU(Activation):
@@ -124,8 +142,13 @@ class LeakyReLU(Activation):
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, self.slope).astype(z.dtype)
 
-    def multiply_derivative(self, delta, z, a):
-        np.multiply(delta, np.where(z > 0, 1.0, self.slope).astype(delta.dtype), out=delta)
+    def multiply_derivative(self, delta, z, a, work=None, mask=None):
+        # torch: z > 0 ? grad : grad * slope; exact, since one of the two parts is zero
+        off = np.less_equal(z, 0.0, out=mask)
+        neg = np.multiply(delta, off, out=work)  # grad where z <= 0, else 0
+        delta -= neg  # grad where z > 0, else 0
+        neg *= self.slope
+        delta += neg
 
     def describe(self):
         return {"name": self.name, "slope": self.slope}
@@ -140,12 +163,35 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, z, out=None):
+        n = z.shape[0]
+        return self.forward_stats(z, out, np.empty((n, 1), z.dtype), np.empty((n, 1), z.dtype))
+
+    def forward_stats(self, z, out, row_max, row_sum, z_t=None, ones=None):
+        """``forward``, keeping each row's max and sum of exp(z - max) in the given (batch, 1)
+        arrays, from which cross-entropy reads its log-sum-exp without another pass.
+
+        ``z_t`` (units, batch) and ``ones`` (units, 1) are optional scratch: NumPy reduces
+        short rows slowly, so the max is taken down the columns of a transposed copy and
+        the sum is a matrix-vector product.
+        """
         if out is None:
             out = np.empty_like(z)
-        np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        if z_t is None:
+            np.max(z, axis=1, keepdims=True, out=row_max)
+        else:
+            np.copyto(z_t, z.T)
+            np.maximum.reduce(z_t, axis=0, out=row_max[:, 0])
+        np.subtract(z, row_max, out=out)
         np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        if ones is None:
+            np.add.reduce(out, axis=1, keepdims=True, out=row_sum)
+        else:
+            np.matmul(out, ones, out=row_sum)
+        out /= row_sum
         return out
+
+    def forward_ws(self, z, out, ws, i):
+        return self.forward_stats(z, out, ws.row_max, ws.row_sum, ws.out_t, ws.out_ones)
 
     def derivative(self, z, a):
         raise EngineError(

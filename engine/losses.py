@@ -38,6 +38,17 @@ class Loss:
         if output_activation not in self.outputs:
             raise EngineError(pairing_message(self.name, output_activation))
 
+    def start(self, ws, i: int, t: np.ndarray, activation: Activation) -> float:
+        """``value_and_delta`` on layer ``i`` of a network workspace (its z, a, delta), using
+        the workspace's scratch arrays so that nothing is allocated. ``t`` is from ``_targets``."""
+        return self.value_and_delta(ws.z[i], ws.a[i], t, activation, ws.delta[i])
+
+    def _targets(self, t, z_shape: tuple[int, int], dtype) -> np.ndarray:
+        """The targets ``start`` reads (``targets_like`` unless a loss has a cheaper form)."""
+        if type(t) is np.ndarray and t.shape == z_shape and t.dtype == dtype:
+            return t
+        return self.targets_like(t, z_shape, dtype)
+
     def targets_like(self, t: np.ndarray, z_shape: tuple[int, int], dtype) -> np.ndarray:
         """Targets in the form this loss reads, checked against the output shape."""
         t = np.asarray(t)
@@ -65,14 +76,25 @@ class MSE(Loss):
         activation.multiply_derivative(delta, z, a)
         return loss
 
+    def start(self, ws, i, t, activation):
+        z, a, delta = ws.z[i], ws.a[i], ws.delta[i]
+        np.subtract(a, t, out=delta)
+        size = delta.size
+        loss = np.vdot(delta, delta) / size
+        delta *= 2.0 / size
+        activation.multiply_derivative(delta, z, a, ws.work[i], ws.mask[i])
+        return float(loss)
+
 
 class BCEWithLogits(Loss):
     name = "bce"
     outputs = ("sigmoid",)
 
     def value(self, z, a, t):
-        # max(z, 0) - z t + log(1 + e^-|z|): never overflows, exact for large |z|
-        terms = np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))
+        # max(z, 0) - z t + log(1 + e^-|z|): never overflows, exact for large |z|;
+        # np.logaddexp(0, z) computes exactly max(z, 0) + log1p(exp(-|z|))
+        terms = np.logaddexp(0.0, z)
+        terms -= z * t
         return float(terms.sum() / z.size)
 
     def value_and_delta(self, z, a, t, activation, delta):
@@ -81,31 +103,68 @@ class BCEWithLogits(Loss):
         delta *= 1.0 / delta.size
         return loss
 
+    def start(self, ws, i, t, activation):
+        z, a, delta, terms = ws.z[i], ws.a[i], ws.delta[i], ws.work[i]
+        size = z.size
+        np.logaddexp(0.0, z, out=terms)
+        np.multiply(z, t, out=delta)  # delta is free until the gradient goes in
+        terms -= delta
+        loss = np.add.reduce(terms, axis=None) / size
+        np.subtract(a, t, out=delta)
+        delta *= 1.0 / size
+        return float(loss)
+
 
 class CrossEntropy(Loss):
     name = "ce"
     outputs = ("softmax",)
 
+    @staticmethod
+    def _is_labels(t: np.ndarray, z_shape) -> bool:
+        return t.ndim == 1 or (t.ndim == 2 and t.shape[1] == 1 and z_shape[1] > 1)
+
+    @staticmethod
+    def _labels(t: np.ndarray, z_shape) -> np.ndarray:
+        """Checked integer labels (batch,) as np.intp."""
+        labels = t.reshape(-1)
+        if labels.shape[0] != z_shape[0]:
+            raise EngineError(
+                f"loss 'ce': {labels.shape[0]} labels for a batch of {z_shape[0]} outputs"
+            )
+        if labels.dtype.kind not in "iu" and not np.all(np.mod(labels, 1) == 0):
+            raise EngineError("loss 'ce': integer class labels or one-hot rows are required")
+        labels = labels.astype(np.intp, copy=False)
+        if labels.size and (labels.min() < 0 or labels.max() >= z_shape[1]):
+            raise EngineError(
+                f"loss 'ce': labels must lie in 0..{z_shape[1] - 1}, "
+                f"got {labels.min()}..{labels.max()}"
+            )
+        return labels
+
     def targets_like(self, t, z_shape, dtype):
         t = np.asarray(t)
-        if t.ndim == 1 or (t.ndim == 2 and t.shape[1] == 1 and z_shape[1] > 1):
+        if self._is_labels(t, z_shape):
+            labels = self._labels(t, z_shape)
+            onehot = np.zeros(z_shape, dtype=dtype)
+            onehot[np.arange(z_shape[0]), labels] = 1.0
+            return onehot
+        return super().targets_like(t, z_shape, dtype)
+
+    def _targets(self, t, z_shape, dtype):
+        """Integer labels stay labels, as an unsigned view (batch,) that ``start`` range-checks
+        while it indexes (a negative label becomes huge and fails the index); others as usual."""
+        if type(t) is not np.ndarray:
+            t = np.asarray(t)
+        if not self._is_labels(t, z_shape):
+            return super()._targets(t, z_shape, dtype)
+        if t.dtype.kind == "u" or t.dtype.kind == "i":
             labels = t.reshape(-1)
             if labels.shape[0] != z_shape[0]:
                 raise EngineError(
                     f"loss 'ce': {labels.shape[0]} labels for a batch of {z_shape[0]} outputs"
                 )
-            if not np.all(np.mod(labels, 1) == 0):
-                raise EngineError("loss 'ce': integer class labels or one-hot rows are required")
-            labels = labels.astype(np.intp)
-            if labels.size and (labels.min() < 0 or labels.max() >= z_shape[1]):
-                raise EngineError(
-                    f"loss 'ce': labels must lie in 0..{z_shape[1] - 1}, "
-                    f"got {labels.min()}..{labels.max()}"
-                )
-            onehot = np.zeros(z_shape, dtype=dtype)
-            onehot[np.arange(z_shape[0]), labels] = 1.0
-            return onehot
-        return super().targets_like(t, z_shape, dtype)
+            return labels if t.dtype.kind == "u" else labels.view(f"u{labels.itemsize}")
+        return self._labels(t, z_shape).view(np.uintp)  # floats holding integers; checked
 
     def value(self, z, a, t):
         shifted = z - z.max(axis=1, keepdims=True)
@@ -117,6 +176,41 @@ class CrossEntropy(Loss):
         np.subtract(a, t, out=delta)
         delta *= 1.0 / delta.shape[0]
         return loss
+
+    def start(self, ws, i, t, activation):
+        # Labels and the equivalent one-hot rows give bit-identical loss and gradients.
+        z, a, delta = ws.z[i], ws.a[i], ws.delta[i]
+        n = z.shape[0]
+        row_max = ws.row_max  # the softmax forward left each row's max and sum of exp
+        log_sum = np.log(ws.row_sum, out=ws.row_tmp)
+        if t.ndim == 1:
+            rows = ws.rows
+            try:
+                picked = z[rows, t]
+            except IndexError:
+                signed = t.view(f"i{t.itemsize}") if t.dtype.kind == "u" else t
+                self._labels(signed.astype(np.int64), z.shape)  # raises the message
+                raise
+            # log_softmax at the label, as torch: (z - max) - log(sum exp(z - max))
+            picked -= row_max[:, 0]
+            picked -= log_sum[:, 0]
+            loss = -np.add.reduce(picked) / n
+            scale = 1.0 / n
+            np.multiply(a, scale, out=delta)
+            at_label = a[rows, t]
+            at_label -= 1.0
+            at_label *= scale
+            delta[rows, t] = at_label
+            return float(loss)
+        log_probs = ws.work[i]
+        np.subtract(z, row_max, out=log_probs)
+        log_probs -= log_sum
+        log_probs *= t
+        per_row = np.add.reduce(log_probs, axis=1, out=ws.row_tmp[:, 0])
+        loss = -np.add.reduce(per_row) / n
+        np.subtract(a, t, out=delta)
+        delta *= 1.0 / n
+        return float(loss)
 
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (MSE, BCEWithLogits, CrossEntropy)}

@@ -17,6 +17,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import EngineError, choices
+from .network import aligned_empty, aligned_zeros
+
+
+#: Bytes per array in one chunk of an update: the few arrays an update reads stay in the
+#: CPU's L2 cache while all its operations run over them, instead of each operation
+#: streaming the whole parameter vector through memory. Small networks are one chunk.
+CHUNK_BYTES = 1 << 17
 
 
 class Optimizer:
@@ -32,6 +39,7 @@ class Optimizer:
         self.steps = 0
         self.state: dict[str, np.ndarray] = {}
         self._scratch: np.ndarray | None = None
+        self._decay_scratch: np.ndarray | None = None
 
     def set(self, **values: float) -> None:
         """Change hyperparameters; the optimizer state is kept."""
@@ -55,7 +63,7 @@ class Optimizer:
     def _buffer(self, key: str, like: np.ndarray) -> np.ndarray:
         buf = self.state.get(key)
         if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
-            buf = self.state[key] = np.zeros_like(like)
+            buf = self.state[key] = aligned_zeros(like.shape, like.dtype)
         return buf
 
     def _flat_grads(self, net, grads) -> np.ndarray:
@@ -71,21 +79,62 @@ class Optimizer:
         return flat
 
     def _work(self, like: np.ndarray) -> np.ndarray:
-        if self._scratch is None or self._scratch.shape != like.shape or self._scratch.dtype != like.dtype:
-            self._scratch = np.empty_like(like)
-        return self._scratch
+        """Scratch for one chunk (at most CHUNK_BYTES)."""
+        n = min(like.shape[0], CHUNK_BYTES // like.itemsize)
+        w = self._scratch
+        if w is None or w.shape[0] != n or w.dtype != like.dtype:
+            w = self._scratch = aligned_empty(n, like.dtype)
+        return w
+
+    def _decay_work(self, work: np.ndarray) -> np.ndarray:
+        d = self._decay_scratch
+        if d is None or d.shape != work.shape or d.dtype != work.dtype:
+            d = self._decay_scratch = aligned_empty(work.shape, work.dtype)
+        return d
 
     def step(self, net, grads: Sequence) -> None:
         """Apply one update to ``net.params`` from ``grads`` (a ``Gradients`` or [(dW, db), ...])."""
         g = self._flat_grads(net, grads)
         p = net.params
-        if self.weight_decay:
-            # like torch: the decay joins the gradient (a copy, so grads stay as computed)
-            g = np.add(g, p * self.weight_decay, out=self._buffer("_decayed", p))
+        if p.ndim != 1 or g.shape != p.shape:
+            raise EngineError(f"gradients have shape {g.shape}, parameters have {p.shape}")
         self.steps += 1
-        self._update(p, g)
+        first = self._begin(p)
+        bufs = self._state_buffers(p)
+        work = self._work(p)
+        decay = self.weight_decay
+        decayed = self._decay_work(work) if decay else None
+        n = p.shape[0]
+        chunk = work.shape[0]
+        if n <= chunk:
+            if decay:  # like torch: the decay joins the gradient (a copy: grads stay as computed)
+                d = np.multiply(p, decay, out=decayed)
+                d += g
+                g = d
+            self._update(p, g, bufs, work, first)
+            return
+        for s in range(0, n, chunk):
+            e = s + chunk
+            pc, gc = p[s:e], g[s:e]
+            w = work if e <= n else work[: n - s]
+            if decay:
+                d = np.multiply(pc, decay, out=decayed if e <= n else decayed[: n - s])
+                d += gc
+                gc = d
+            self._update(pc, gc, [b[s:e] for b in bufs], w, first)
 
-    def _update(self, p: np.ndarray, g: np.ndarray) -> None:
+    def _begin(self, p: np.ndarray) -> bool:
+        """Called once a step before the update; returns a flag passed to ``_update``."""
+        return False
+
+    def _state_buffers(self, p: np.ndarray) -> list[np.ndarray]:
+        """The state arrays ``_update`` works on, in its order."""
+        return []
+
+    def _update(self, p: np.ndarray, g: np.ndarray, bufs: list, work: np.ndarray,
+                first: bool) -> None:
+        """Update ``p`` in place (the whole vector or one chunk); ``bufs`` are the matching
+        slices of the state arrays, ``work`` scratch of the same length."""
         raise NotImplementedError
 
     def state_arrays(self) -> dict[str, np.ndarray]:
@@ -105,7 +154,8 @@ class Optimizer:
                     raise EngineError(
                         f"optimizer state {k!r} has shape {v.shape}, parameters have {like.shape}"
                     )
-                self.state[k] = v.astype(like.dtype)
+                buf = self.state[k] = aligned_empty(like.shape, like.dtype)
+                buf[...] = v
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyper().items())
@@ -126,11 +176,15 @@ class SGD(Optimizer):
         self.momentum = momentum
         self.nesterov = bool(nesterov)
 
-    def _update(self, p, g):
-        work = self._work(p)
+    def _begin(self, p):
+        return bool(self.momentum) and "momentum_buffer" not in self.state
+
+    def _state_buffers(self, p):
+        return [self._buffer("momentum_buffer", p)] if self.momentum else []
+
+    def _update(self, p, g, bufs, work, first):
         if self.momentum:
-            first = "momentum_buffer" not in self.state
-            buf = self._buffer("momentum_buffer", p)
+            buf = bufs[0]
             if first:
                 np.copyto(buf, g)  # torch starts the buffer at the first gradient
             else:
@@ -160,9 +214,12 @@ class RMSprop(Optimizer):
         self.eps = eps
         self.momentum = momentum
 
-    def _update(self, p, g):
+    def _state_buffers(self, p):
         sq = self._buffer("square_avg", p)
-        work = self._work(p)
+        return [sq, self._buffer("momentum_buffer", p)] if self.momentum > 0 else [sq]
+
+    def _update(self, p, g, bufs, work, first):
+        sq = bufs[0]
         # square_avg = alpha * square_avg + (1 - alpha) * g^2
         sq *= self.alpha
         np.multiply(g, g, out=work)
@@ -173,7 +230,7 @@ class RMSprop(Optimizer):
         work += self.eps
         np.divide(g, work, out=work)
         if self.momentum > 0:
-            buf = self._buffer("momentum_buffer", p)
+            buf = bufs[1]
             buf *= self.momentum
             buf += work
             np.multiply(buf, self.lr, out=work)
@@ -195,10 +252,11 @@ class Adam(Optimizer):
         self.beta2 = beta2
         self.eps = eps
 
-    def _update(self, p, g):
-        m = self._buffer("exp_avg", p)
-        v = self._buffer("exp_avg_sq", p)
-        work = self._work(p)
+    def _state_buffers(self, p):
+        return [self._buffer("exp_avg", p), self._buffer("exp_avg_sq", p)]
+
+    def _update(self, p, g, bufs, work, first):
+        m, v = bufs
         b1, b2, t = self.beta1, self.beta2, self.steps
         # m = b1 m + (1 - b1) g  (torch: m.lerp_(g, 1 - b1))
         np.subtract(g, m, out=work)
@@ -209,14 +267,14 @@ class Adam(Optimizer):
         np.multiply(g, g, out=work)
         work *= 1.0 - b2
         v += work
+        # torch: denom = sqrt(v) / sqrt(1 - b2^t) + eps; p -= step_size * m / denom,
+        # step_size = lr / (1 - b1^t); here step_size divides denom (one pass fewer)
         step_size = self.lr / (1.0 - b1**t)
         bias_correction2_sqrt = math.sqrt(1.0 - b2**t)
-        # denom = sqrt(v) / sqrt(1 - b2^t) + eps; p -= step_size * m / denom
         np.sqrt(v, out=work)
-        work /= bias_correction2_sqrt
-        work += self.eps
+        work *= 1.0 / (bias_correction2_sqrt * step_size)
+        work += self.eps / step_size
         np.divide(m, work, out=work)
-        work *= step_size
         p -= work
 
 

@@ -1,0 +1,389 @@
+"""``backprop-lab bench``: the engine-vs-PyTorch table, then what the app costs training.
+
+The engine part runs in a fresh interpreter with one BLAS thread (``engine.bench``). The
+app part measures, on the xor preset at 80x24:
+
+- steps/s with the app open (headless Textual via ``App.run_test``, drawing at its normal
+  frame rate) divided by steps/s of the same trainer with no app;
+- key press to screen update while training: from posting a key until the first screen
+  refresh after its action ran, p50/p95;
+- bytes written to the terminal per second while training, and the time to the first
+  frame, both from the real ``backprop-lab`` command under a pseudo-terminal.
+
+Any app measurement that fails prints one line and the rest still runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
+
+from engine import bench as engine_bench
+
+SIZE = (80, 24)
+TARGETS = {"app_ratio": 0.9, "latency_p95_ms": 50.0, "bytes_per_s": 20_000.0}
+MARKER = "Boundary"  # a pane title on the main screen: the first frame has arrived
+_CSI = re.compile(r"\x1b\[[0-9;?<>=!$ ]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
+
+
+def _opened(preset: str = "xor", epochs: int = 10_000_000):
+    """The preset, with a stop far enough away that training runs through the measurement."""
+    from engine.opening import open_run
+
+    opened = open_run(preset)
+    config = opened.preset.config.with_value("training.epochs", epochs)
+    return replace(opened, preset=replace(opened.preset, config=config))
+
+
+# ----- steps/s without and with the app ------------------------------------------------------
+def headless_speed(trainer, seconds: float) -> float:
+    """Steps/s of ``trainer.run`` in a thread, as the app runs it, with nobody drawing."""
+    done = threading.Event()
+
+    def train():
+        trainer.run()
+        done.set()
+
+    thread = threading.Thread(target=train, daemon=True)
+    start_step = trainer.step_count
+    t0 = time.perf_counter()
+    thread.start()
+    time.sleep(seconds)
+    steps = trainer.step_count - start_step
+    elapsed = time.perf_counter() - t0
+    trainer.pause()
+    done.wait(10)
+    return steps / elapsed
+
+
+async def _app_measure(seconds: float, presses: int) -> dict:
+    from tui.app import BackpropLab
+
+    app = BackpropLab(_opened(), plain=False)
+    headless = {}
+    # the same trainer settings as the app's, measured alone before the app starts
+    baseline = app._make_trainer(app.opened) if hasattr(app, "_make_trainer") else app.trainer
+    headless["steps_per_s"] = headless_speed(baseline, seconds)
+
+    out: dict = {"fps": getattr(app, "fps", None), "size": list(SIZE)}
+    displays: list[float] = []
+    original_display = app._display
+
+    def display(screen, renderable):
+        displays.append(time.perf_counter())
+        return original_display(screen, renderable)
+
+    app._display = display  # every screen refresh passes here (drawn or, headless, skipped)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("space")
+        t_end = time.perf_counter() + 5
+        while not app.training and time.perf_counter() < t_end:
+            await asyncio.sleep(0.01)
+        if not app.training:
+            raise RuntimeError("space did not start training")
+        await asyncio.sleep(0.3)  # warm up
+        s0, f0, t0 = app.trainer.step_count, getattr(app, "frames", 0), time.perf_counter()
+        await asyncio.sleep(seconds)
+        steps = app.trainer.step_count - s0
+        elapsed = time.perf_counter() - t0
+        out["steps_per_s"] = steps / elapsed
+        out["frames_per_s"] = (getattr(app, "frames", 0) - f0) / elapsed
+        out["headless_steps_per_s"] = headless["steps_per_s"]
+        out["ratio"] = out["steps_per_s"] / headless["steps_per_s"]
+        out["latency_ms"] = await _key_latencies(app, pilot, presses)
+        out["still_training"] = app.training
+        await app.stop_training()
+    return out
+
+
+def _latency_key(app):
+    """A key whose action only changes the view: (key, object owning the action, action name)."""
+    for owner in (getattr(app, "main", None), app):
+        if owner is None:
+            continue
+        for key in ("l", "x", "d", "c"):
+            for binding in owner._bindings.key_to_bindings.get(key, []):
+                name = binding.action
+                if hasattr(owner, f"action_{name}"):
+                    return key, owner, name
+    raise RuntimeError("no view key (l/x/d/c) bound on the main screen")
+
+
+async def _key_latencies(app, pilot, presses: int) -> list[float]:
+    """Milliseconds from posting a key to the first screen refresh after its action ran."""
+    key, owner, name = _latency_key(app)
+    original = getattr(owner, f"action_{name}")
+    handled: list[float] = []
+
+    def wrapped(*args, **kwargs):
+        result = original(*args, **kwargs)
+        handled.append(time.perf_counter())
+        return result
+
+    setattr(owner, f"action_{name}", wrapped)
+    refreshed = asyncio.Event()
+    times: list[float] = []
+    try:
+        for _ in range(presses):
+            before = len(handled)
+            t0 = time.perf_counter()
+            app._driver.send_message(_key_event(key))  # as the terminal's input does
+            deadline = t0 + 2.0
+            while len(handled) == before and time.perf_counter() < deadline:
+                await asyncio.sleep(0.001)
+            if len(handled) == before:
+                raise RuntimeError(f"key {key!r} was not handled within 2 s")
+            refreshed.clear()
+            app.screen.call_after_refresh(refreshed.set)
+            await asyncio.wait_for(refreshed.wait(), 2.0)
+            times.append((time.perf_counter() - t0) * 1e3)
+            await asyncio.sleep(0.05)
+    finally:
+        setattr(owner, f"action_{name}", original)
+    return times
+
+
+def _key_event(key: str):
+    from textual import events
+
+    return events.Key(key, key if len(key) == 1 else None)
+
+
+def app_overhead(seconds: float = 3.0, presses: int = 30) -> dict:
+    return asyncio.run(_app_measure(seconds, presses))
+
+
+# ----- the real command under a pseudo-terminal ---------------------------------------------
+def terminal_output(seconds: float = 4.0, size=SIZE, first_frame_timeout: float = 30.0) -> dict:
+    """Run ``backprop-lab`` on a pty at ``size``: time to first frame, then bytes/s while
+    training (space starts it), then quit with q."""
+    import fcntl
+    import struct
+    import termios
+
+    from engine.presets import save_preset
+
+    cols, rows = size
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "bench-xor.toml")
+        save_preset(_opened().preset, path)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # finds tui/
+        path_env = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows),
+                   PYTHONPATH=path_env)
+        env.pop("NO_COLOR", None)
+        t_start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "tui.cli", path], stdin=slave,
+                                stdout=slave, stderr=slave, env=env, cwd=tmp,
+                                start_new_session=True, close_fds=True)
+        os.close(slave)
+        received = bytearray()
+        log: list[tuple[float, int]] = []
+
+        def pump(until: float, stop=None) -> bool:
+            while time.perf_counter() < until:
+                ready, _, _ = select.select([master], [], [], 0.02)
+                if ready:
+                    try:
+                        data = os.read(master, 65536)
+                    except OSError:
+                        return False
+                    if not data:
+                        return False
+                    log.append((time.perf_counter(), len(data)))
+                    received.extend(data)
+                    if stop is not None and stop():
+                        return True
+                elif proc.poll() is not None:
+                    return False
+            return True
+
+        try:
+            seen = {"n": 0}
+
+            def first_frame() -> bool:
+                text = _CSI.sub("", received[seen["n"]:].decode("utf-8", "replace"))
+                return MARKER in text
+
+            pump(t_start + first_frame_timeout, first_frame)
+            if not first_frame():
+                tail = _CSI.sub("", received[-300:].decode("utf-8", "replace")).strip()
+                raise RuntimeError(f"no first frame within {first_frame_timeout:.0f} s"
+                                   + (f": {tail[-120:]}" if tail else ""))
+            first = log[-1][0] - t_start
+            pump(time.perf_counter() + 0.5)
+            os.write(master, b" ")  # play
+            pump(time.perf_counter() + 1.0)  # let it settle into training
+            n0 = sum(n for _, n in log)
+            t0 = time.perf_counter()
+            pump(t0 + seconds)
+            t1 = time.perf_counter()
+            sent = sum(n for _, n in log) - n0
+            os.write(master, b"q")
+            pump(time.perf_counter() + 5.0)
+        finally:
+            if proc.poll() is None:
+                try:
+                    proc.wait(3)
+                except subprocess.TimeoutExpired:
+                    os.kill(proc.pid, signal.SIGTERM)
+                    try:
+                        proc.wait(3)
+                    except subprocess.TimeoutExpired:
+                        os.kill(proc.pid, signal.SIGKILL)
+                        proc.wait()
+            os.close(master)
+    return {"first_frame_s": first, "bytes_per_s": sent / (t1 - t0), "seconds": t1 - t0,
+            "exit_code": proc.returncode, "size": list(size)}
+
+
+# ----- command ---------------------------------------------------------------------------------
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISS"
+
+
+def app_lines(result: dict) -> list[str]:
+    lines = [f"app overhead (xor preset, {SIZE[0]}x{SIZE[1]}):"]
+    ov = result.get("overhead")
+    if isinstance(ov, dict) and "error" not in ov:
+        lines.append(
+            f"  steps/s: headless {ov['headless_steps_per_s']:,.0f}, app open "
+            f"{ov['steps_per_s']:,.0f} ({ov['frames_per_s']:.0f} frames/s): ratio "
+            f"{ov['ratio']:.2f} (target >= {TARGETS['app_ratio']}) {_verdict(ov['ratio_ok'])}")
+        lines.append(
+            f"  key press -> screen update while training: p50 {ov['latency_p50_ms']:.1f} ms, "
+            f"p95 {ov['latency_p95_ms']:.1f} ms over {len(ov['latency_ms'])} presses "
+            f"(target p95 < {TARGETS['latency_p95_ms']:.0f} ms) {_verdict(ov['latency_ok'])}")
+    elif ov is not None:
+        lines.append(f"  app measurement failed: {ov['error']}")
+    term = result.get("terminal")
+    if isinstance(term, dict) and "error" not in term:
+        lines.append(
+            f"  terminal output while training: {term['bytes_per_s'] / 1000:.1f} KB/s "
+            f"(target < {TARGETS['bytes_per_s'] / 1000:.0f} KB/s) {_verdict(term['bytes_ok'])}")
+        lines.append(f"  time to first frame: {term['first_frame_s']:.2f} s "
+                     "(process start to the main screen on a pty)")
+    elif term is not None:
+        lines.append(f"  terminal measurement failed: {term['error']}")
+    return lines
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def measure_app(quick: bool) -> dict:
+    out: dict = {}
+    seconds = 1.5 if quick else 3.0
+    try:
+        ov = app_overhead(seconds, presses=10 if quick else 30)
+        lat = ov["latency_ms"]
+        ov["latency_p50_ms"] = _percentile(lat, 0.5)
+        ov["latency_p95_ms"] = _percentile(lat, 0.95)
+        ov["ratio_ok"] = ov["ratio"] >= TARGETS["app_ratio"]
+        ov["latency_ok"] = ov["latency_p95_ms"] < TARGETS["latency_p95_ms"]
+        out["overhead"] = ov
+    except Exception as exc:  # noqa: BLE001 - one line, and the rest still runs
+        out["overhead"] = {"error": _one_line(exc)}
+    try:
+        term = terminal_output(2.0 if quick else 4.0)
+        term["bytes_ok"] = term["bytes_per_s"] < TARGETS["bytes_per_s"]
+        out["terminal"] = term
+    except Exception as exc:  # noqa: BLE001
+        out["terminal"] = {"error": _one_line(exc)}
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from engine.cli import Parser  # a bad command line is one line on stderr, status 2
+
+    p = Parser(
+        prog="backprop-lab bench",
+        description="Time the engine against PyTorch (when installed) and the app's overhead.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--iterations", type=int, default=15, metavar="N",
+                   help="interleaved timing rounds per workload (default 15)")
+    p.add_argument("--quick", action="store_true", help="shorter blocks and app runs")
+    p.add_argument("--no-app", action="store_true", help="skip the app measurements")
+    p.add_argument("--no-torch", action="store_true", help="time the engine alone")
+    p.add_argument("--verify", action="store_true",
+                   help="only check float64 gradients and optimizer steps against PyTorch")
+    p.add_argument("--long", type=int, nargs="?", const=1_000_000, default=None, metavar="STEPS",
+                   help="also train STEPS tiny steps (default 1,000,000) and report memory growth")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from engine.cli import UsageError, fail
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        return fail(str(exc))
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    if args.iterations < 1:
+        return fail("bench: --iterations must be >= 1")
+    if args.verify:
+        if engine_bench.torch_available() is None:
+            return fail("bench --verify needs PyTorch: pip install 'backprop-lab[bench]'")
+        return engine_bench.main(["--verify"] + (["--json"] if args.json else []))
+    result: dict = {}
+    try:
+        result["engine"] = engine_bench.run_pinned(args.iterations, args.quick,
+                                                   not args.no_torch)
+    except Exception as exc:  # noqa: BLE001
+        result["engine"] = {"error": _one_line(exc)}
+    if not args.json:
+        _print_engine(result["engine"])
+    if not args.no_app:
+        result["app"] = measure_app(args.quick)
+        if not args.json:
+            print("\n".join(app_lines(result["app"])), flush=True)
+    if args.long:
+        try:
+            result["memory"] = engine_bench.memory_pinned(args.long)
+        except Exception as exc:  # noqa: BLE001
+            result["memory"] = {"error": _one_line(exc)}
+        if not args.json:
+            print(engine_bench.memory_line(result["memory"]))
+    if args.json:
+        print(json.dumps(engine_bench.json_clean(result)))
+    return 0
+
+
+def _print_engine(engine: dict) -> None:
+    if "error" in engine:
+        print(f"engine benchmark failed: {engine['error']}", flush=True)
+    else:
+        print("\n".join(engine_bench.format_table(engine)), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
