@@ -91,6 +91,9 @@ class Trainer:
         self._pause = threading.Event()
         self._running = False
         self.latest: Snapshot | None = None
+        #: steps a second that ``run`` may take at most (None: as fast as it can); any thread
+        #: may change it while a run goes, e.g. a display's slow-motion control
+        self.speed_limit: float | None = None
         self._build(config, config.training.seed)
 
     # ----- building ------------------------------------------------------------------
@@ -359,6 +362,7 @@ class Trainer:
         t0 = last = time.perf_counter()
         last_step = self.step_count
         next_snapshot = t0 + interval
+        last_step_at = t0
         try:
             while True:
                 while commands:
@@ -371,6 +375,12 @@ class Trainer:
                 if max_epochs is not None and self.epoch >= max_epochs:
                     finished = True
                     break
+                limit = self.speed_limit
+                if limit:  # slow motion: wait out the rest of this step's share of a second
+                    gap = 1.0 / limit - (time.perf_counter() - last_step_at)
+                    if gap > 0 and pause.wait(gap):
+                        continue  # paused while waiting: the loop's top handles it
+                    last_step_at = time.perf_counter()
                 now = time.perf_counter()
                 due = now >= next_snapshot
                 ends_epoch = (on_epoch is not None or has_target) and self._ends_epoch()

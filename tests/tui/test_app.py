@@ -1,0 +1,543 @@
+"""Pilot tests: every binding, config editing, training, divergence, presets, files."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.events import Resize
+from textual.geometry import Size
+
+from engine.presets import load_preset
+from engine.trainer import Trainer
+from tui.screens.help import HelpScreen
+from tui.screens.presets import PresetPicker
+from tui.screens.prompt import PathPrompt
+from tui.widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLine
+
+from .conftest import press_live, screen_text, wait_for
+
+SIZE = (80, 24)
+WIDE = (120, 36)
+
+
+def status(app) -> str:
+    return app.main.query_one(StatusLine).text
+
+
+async def test_opens_on_the_preset_idle(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "ready" in status(app) and "step 0" in status(app)
+        text = screen_text(app)
+        assert "Boundary" in text and "Loss" in text and "Gradients" in text
+        assert "space Play" in text  # the footer
+        assert app.main.focused is None  # keys go to the app from the first frame
+
+
+async def test_step_changes_loss_and_gradient_bars(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        bars = app.main.query_one(GradientBars)
+        plot = app.main.query_one(LossPlot)
+        before = status(app)
+        assert "–" in screen_text(app)  # gradients not measured yet
+        await pilot.press("n")
+        assert "step 1" in status(app) and status(app) != before
+        assert all(s.grad_norm > 0 for s in bars.stats)
+        first = [s.grad_norm for s in bars.stats]
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert "step 3" in status(app)
+        assert [s.grad_norm for s in bars.stats] != first
+        assert len(plot.series()["train"][0]) == 4  # steps 0..3
+        assert "sat" in screen_text(app)  # tanh layers show their saturated share
+
+
+async def test_epoch_key(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N")
+        await pilot.pause()
+        assert app.trainer.step_count == app.trainer.steps_per_epoch
+        assert "epoch 1" in status(app)
+
+
+async def test_play_and_pause(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: app.trainer.step_count > 40 and "training" in status(app))
+        assert "/≤400 steps/s" in status(app)  # measured speed / slow-motion cap
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: not app.training)
+        await pilot.pause()
+        step = app.trainer.step_count
+        assert "paused" in status(app) and f"step {step}" in status(app)
+        assert "/≤400" not in status(app)  # no speed while paused, only the cap
+        await pilot.pause(0.1)
+        assert app.trainer.step_count == step  # really paused
+        plot = app.main.query_one(LossPlot)
+        assert len(plot.series()["train"][0]) >= 2
+        assert app.frames >= 2
+
+
+async def test_frames_are_capped_and_coalesced(make_app):
+    import time
+
+    app = make_app(fps=10)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        frames = app.frames
+        start = time.perf_counter()
+        app.start_training()
+        await pilot.pause(0.6)
+        await app.stop_training()
+        elapsed = time.perf_counter() - start
+        steps = app.trainer.step_count
+        assert steps > 20
+        assert app.frames - frames <= elapsed * 10 * 1.3 + 3  # the cap, not one per step
+        assert app.frames - frames < steps
+
+
+async def test_reset_is_reproducible(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        fresh = Trainer(load_preset("xor")).network.params.copy()
+        await pilot.press("n", "n", "n")
+        assert not np.array_equal(app.trainer.network.params, fresh)
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.trainer.step_count == 0 and "step 0" in status(app)
+        np.testing.assert_array_equal(app.trainer.network.params, fresh)
+
+
+async def test_reset_mid_training(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: app.trainer.step_count > 10)
+        await press_live(pilot, "r")
+        await pilot.pause()
+        assert not app.training and app.trainer.step_count == 0
+
+
+async def test_learning_rate_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("plus")
+        assert app.trainer.config.training.lr == 0.09
+        assert app.trainer.optimizer.lr == 0.09
+        assert "lr 0.09" in status(app)
+        await pilot.press("minus", "minus")
+        assert app.trainer.config.training.lr == 0.01
+        assert app.config_pane.draft.training.lr == 0.01
+        await pilot.press("c")  # the fields are built when first shown, with the new value
+        assert app.config_pane.row("training.lr").control.value == "0.01"
+
+
+async def test_learning_rate_changes_live_while_training(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: app.trainer.step_count > 5)
+        await press_live(pilot, "minus")
+        await wait_for(pilot, lambda: app.trainer.optimizer.lr == 0.01)
+        assert app.training  # still running
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: not app.training)
+        assert app.trainer.latest.lr == 0.01
+
+
+async def test_learning_rate_limit_is_refused(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(8):
+            await pilot.press("plus")
+        assert app.trainer.config.training.lr <= 100
+        assert app.config_pane.draft.training.lr == app.trainer.config.training.lr
+
+
+async def edit(pilot, app, path: str, text: str) -> None:
+    """Type ``text`` into a config field and press enter."""
+    if not app.main.has_class("-wide") and not app.main.config_toggled:
+        await pilot.press("c")
+    control = app.config_pane.row(path).control
+    control.focus()
+    await pilot.pause()
+    control.value = ""
+    await pilot.press(*list(text), "enter")
+    await pilot.pause()
+
+
+async def test_invalid_value_is_refused_in_place(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await edit(pilot, app, "training.lr", "-1")
+        error = app.config_pane.error_for("training.lr")
+        assert "not allowed" in error and "kept 0.03" in error
+        assert app.trainer.config.training.lr == 0.03
+        assert app.config_pane.row("training.lr").control.value == "0.03"
+        assert "not allowed" in screen_text(app)
+        await edit(pilot, app, "training.batch_size", "abc")
+        assert "'full'" in app.config_pane.error_for("training.batch_size")
+        assert app.trainer.config.training.batch_size == 32
+        # a good value clears the reason and applies at once: training settings are live
+        await edit(pilot, app, "training.lr", "0.1")
+        assert app.config_pane.error_for("training.lr") == ""
+        assert app.trainer.config.training.lr == 0.1
+        await edit(pilot, app, "training.batch_size", "full")
+        assert app.trainer.config.training.batch_size == 0 and app.trainer.steps_per_epoch == 1
+        assert app.config_pane.error_for("training.batch_size") == ""
+        assert not app.config_pane.pending
+
+
+async def test_select_changes_optimizer_live(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        row = app.config_pane.row("training.optimizer")
+        row.control.value = "sgd"
+        await pilot.pause()
+        assert app.trainer.optimizer.name == "sgd"
+        assert app.config_pane.row("training.momentum").display  # sgd's own settings appear
+        assert not app.config_pane.row("training.beta1").display
+        # a choice that does not fit the others is refused too: ce needs a softmax output
+        app.config_pane.row("model.loss").control.value = "ce"
+        await pilot.pause()
+        assert "softmax" in app.config_pane.error_for("model.loss")
+        assert app.config_pane.draft.model.loss == "bce"
+        assert app.config_pane.row("model.loss").control.value == "bce"
+
+
+async def test_architecture_change_is_pending_until_reset(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        units = [c for c in app.config_pane.query(".control")
+                 if c.name == "model.layers[0].units"][0]
+        units.focus()
+        units.value = "3"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.config_pane.pending
+        assert app.trainer.config.model.layers[0].units == 8  # not yet
+        assert "pending" in status(app)
+        await pilot.press("escape")
+        assert app.main.focused is None
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.trainer.config.model.layers[0].units == 3
+        assert app.trainer.network.layers[0].W.shape[1] == 3
+        assert not app.config_pane.pending and "pending" not in status(app)
+
+
+async def test_invalid_layer_width_is_refused(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        units = [c for c in app.config_pane.query(".control")
+                 if c.name == "model.layers[1].units"][0]
+        units.focus()
+        units.value = "0"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "not allowed" in app.config_pane.error_for("model.layers[1].units")
+        assert units.value == "8"
+        assert app.config_pane.draft.model.layers[1].units == 8
+        assert "not allowed" in screen_text(app)
+
+
+async def test_dataset_change_is_pending(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        app.config_pane.row("data.dataset").control.value = "circle"
+        await pilot.pause()
+        assert app.config_pane.pending and app.trainer.config.data.dataset == "xor"
+        assert "*dataset" in screen_text(app) or app.config_pane.row("data.dataset").has_class("-pending")
+        await pilot.press("c", "r")
+        await pilot.pause()
+        assert app.trainer.config.data.dataset == "circle"
+
+
+async def test_layer_buttons(make_app):
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        pane = app.config_pane
+        await pane.populate()
+        pane.query_one("#add-layer").press()
+        await pilot.pause()
+        assert len(pane.draft.model.layers) == 3 and pane.pending
+        first = [b for b in pane.query(".layer-button") if b.name == "remove:0"][0]
+        first.press()
+        await pilot.pause()
+        assert len(pane.draft.model.layers) == 2
+        pane_layers = pane.draft.model.layers
+        pane_layers_units = [l.units for l in pane_layers]
+        await edit(pilot, app, "training.lr", "0.02")  # training edits keep the pending layers
+        assert [l.units for l in pane.draft.model.layers] == pane_layers_units
+        down = [b for b in pane.query(".layer-button") if b.name == "down:0"][0]
+        down.press()
+        await pilot.pause()
+        assert pane.draft.model.layers == (pane_layers[1], pane_layers[0])
+        await pilot.press("escape", "r")
+        await pilot.pause()
+        assert len(app.trainer.network.layers) == 3  # 2 hidden + output
+
+
+async def test_divergence_is_shown(make_app, diverging):
+    app = make_app(diverging)
+    async with app.run_test(size=SIZE) as pilot:
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: "diverged" in status(app))
+        text = status(app)
+        assert "step 4" in text and app.trainer.latest.reason in text
+        assert "diverged" in screen_text(app)
+        assert app.main.query_one(StatusLine).has_class("-diverged")
+        await pilot.press("space")  # refuses to train on
+        await pilot.pause()
+        assert not app.training
+        await pilot.press("minus", "minus", "minus", "minus", "r")
+        await pilot.pause()
+        assert "ready" in status(app)
+
+
+async def test_exploding_gradient_is_flagged(make_app, diverging):
+    app = make_app(diverging)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n")
+        await pilot.pause()
+        bars = app.main.query_one(GradientBars)
+        assert "exploding" in bars.warnings()
+        assert "exploding" in screen_text(app)
+
+
+async def test_preset_picker_loads_a_preset(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("plus", "n", "n")
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, PresetPicker)
+        text = screen_text(app)
+        assert "XOR" in text and "hidden layer" in text  # title and lesson
+        await pilot.press("space")  # training keys do nothing under the dialog
+        assert not app.training
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, PresetPicker)
+        assert app.trainer.step_count == 0 and app.trainer.config.training.lr == 0.03
+        assert app.config_pane.draft.training.lr == 0.03
+
+
+async def test_preset_picker_cancel(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "p")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.is_modal and app.trainer.step_count == 1
+
+
+async def type_path(pilot, app, path: str) -> None:
+    field = app.screen.query_one("#prompt-path")
+    field.value = path
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_save_and_open_checkpoint(make_app, tmp_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n", "n", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, PathPrompt)
+        assert app.screen.query_one("#prompt-path").value.endswith("xor-step3.npz")
+        target = tmp_path / "run.npz"
+        await type_path(pilot, app, str(target))
+        assert target.is_file() and not app.screen.is_modal
+        saved = app.trainer.network.params.copy()
+        await pilot.press("n", "n")
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await type_path(pilot, app, str(tmp_path / "missing.npz"))
+        assert app.screen.is_modal and "no such file" in screen_text(app)
+        await type_path(pilot, app, str(target))
+        assert not app.screen.is_modal
+        assert app.trainer.step_count == 3 and "step 3" in status(app)
+        np.testing.assert_array_equal(app.trainer.network.params, saved)
+
+
+async def test_save_while_training(make_app, tmp_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: app.trainer.step_count > 5)
+        await press_live(pilot, "ctrl+s")
+        await pilot.pause()
+        assert not app.training  # paused for a consistent save
+        await type_path(pilot, app, str(tmp_path / "mid"))
+        assert (tmp_path / "mid.npz").is_file()
+
+
+async def test_export_preset(make_app, tmp_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("plus", "e")
+        await pilot.pause()
+        await type_path(pilot, app, str(tmp_path / "mine.toml"))
+        preset = load_preset(str(tmp_path / "mine.toml"))
+        assert preset.config == app.config_pane.draft
+        assert preset.config.training.lr == 0.09
+
+
+async def test_open_preset_file_with_escape_cancels(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, PathPrompt)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.is_modal
+
+
+async def test_help_lists_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        for word in ("space", "ctrl+s", "ctrl+o", "Learning rate", "Reset", "Log scale", "Quit",
+                     "Export"):
+            assert word in text, word
+        await pilot.press("escape")
+        assert not app.screen.is_modal
+
+
+async def test_view_toggles(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main
+        await pilot.press("n")
+        plot = main.query_one(LossPlot)
+        await pilot.press("l")
+        assert plot.log_scale and "log" in main.query_one("#loss-box").border_title
+        await pilot.press("x")
+        assert plot.x_axis == "epoch"
+        boundary = main.query_one(BoundaryView)
+        await pilot.press("d")
+        assert not boundary.show_points
+        await pilot.press("c")
+        await pilot.pause()
+        assert main.query_one(ConfigPane).display and main.query_one(ConfigPane).region.width
+        assert main.query_one("#watch").region.width == 0  # narrow: config replaces the panes
+        await pilot.press("escape", "c")
+        await pilot.pause()
+        assert main.query_one(ConfigPane).region.width == 0
+        dark = app.current_theme.dark
+        await pilot.press("t")
+        assert app.current_theme.dark != dark
+
+
+async def test_wide_layout_shows_config_beside(make_app):
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        main = app.main
+        assert main.query_one(ConfigPane).region.width > 30
+        assert main.query_one("#watch").region.width > 60
+        assert "XOR" in screen_text(app)  # the lesson is on screen
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert main.query_one(ConfigPane).region.width == 0
+
+
+async def test_resize_mid_training(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: app.trainer.step_count > 5)
+        app.post_message(Resize(Size(160, 48), Size(160, 48)))
+        await pilot.pause(0.2)
+        assert app.main.wide and app.main.query_one(ConfigPane).region.width
+        app.post_message(Resize(Size(80, 24), Size(80, 24)))
+        frames = app.frames
+        await wait_for(pilot, lambda: app.frames > frames + 2 and not app.main.wide)
+        assert app.training
+        await press_live(pilot, "space")
+
+
+async def test_quit_mid_training(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: app.trainer.step_count > 5)
+        await press_live(pilot, "q")
+        await pilot.pause()
+    assert not app.trainer.running
+    assert app.return_code in (0, None)
+
+
+async def test_ctrl_c_quits(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: app.trainer.step_count > 5)
+        await press_live(pilot, "ctrl+c")
+        await pilot.pause()
+    assert not app.trainer.running
+
+
+async def test_command_palette_lists_the_controls(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in ("Play / pause", "Step", "Reset", "Presets", "Save checkpoint", "Open",
+                      "Export preset", "Help", "Learning rate ×3"):
+            assert title in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Reset")
+        await pilot.pause(0.3)
+        assert "Reset" in screen_text(app)
+
+
+async def test_plain_characters_without_colour(make_app):
+    app = make_app(plain=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "▀" not in text
+        assert "o" in text and "x" in text and "o/x train" in text
+
+
+async def test_non_2d_data_says_so(make_app):
+    from engine.config import Config
+    from engine.opening import Opened
+    from engine.presets import Preset
+
+    config = Config.from_dict({"data": {"dataset": "iris"}, "model": {"layers": [{"units": 4}]}})
+    app = make_app(Opened(Preset("iris", "Iris", "Flowers.", config)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "no 2-D view" in screen_text(app)
+
+
+async def test_slow_motion_keys(make_app):
+    app = make_app(speed=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*["left_square_bracket"] * 5)  # full → 1000 → 300 → 100 → 30 → 10
+        assert app.trainer.speed_limit == 10
+        assert "≤10 steps/s" in status(app)
+        await press_live(pilot, "space")
+        await pilot.pause(0.5)
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: not app.training)
+        assert 1 <= app.trainer.step_count <= 12  # about ten steps a second, not thousands
+        await pilot.press(*["right_square_bracket"] * 6)
+        assert app.trainer.speed_limit is None and "≤" not in status(app)

@@ -1,0 +1,454 @@
+"""The backprop-lab app: composition and routing only.
+
+Training runs in a thread worker inside ``Trainer.run``. The trainer makes at most
+``fps`` snapshots a second and hands each to ``_on_snapshot`` (training thread), which
+posts one ``FrameReady`` message unless one is already waiting: the UI always draws the
+newest snapshot and never a backlog. Screens get snapshots from ``snapshot_signal``
+(subscribe to it from any new screen, e.g. an inspector). Commands go the other way,
+straight to the trainer, which applies them between two steps.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.worker import Worker, WorkerState
+
+from engine.checkpoint import save_checkpoint
+from engine.errors import EngineError
+from engine.opening import Opened, open_run
+from engine.presets import Preset, save_preset
+from engine.snapshot import Snapshot
+from engine.trainer import Trainer
+
+from .screens.help import HelpScreen
+from .screens.main import MainScreen
+from .screens.presets import PresetPicker
+from .screens.prompt import PathPrompt
+from .widgets.config_pane import ConfigPane
+
+DEFAULT_FPS = 15.0
+LR_STEP = 3.0
+#: slow-motion settings for [ and ]: steps a second (None: full speed)
+SPEEDS: tuple[float | None, ...] = (None, 1000.0, 300.0, 100.0, 30.0, 10.0, 3.0, 1.0)
+
+
+class FrameReady(Message):
+    """A new snapshot is waiting in ``trainer.latest`` (posted at most once per frame)."""
+
+
+class BackpropLab(App):
+    """Build or load a network and watch it train."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "backprop-lab"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("space", "toggle_run", "Play", key_display="space",
+                tooltip="Play / pause training"),
+        Binding("n", "step", "Step", tooltip="One training step (one mini-batch)"),
+        Binding("N", "step_epoch", "Epoch", show=False,
+                tooltip="Train to the end of the epoch (shift+n)"),
+        Binding("r", "reset", "Reset",
+                tooltip="Reset: new weights from the seed, pending changes applied"),
+        Binding("plus,equals_sign", "lr_up", "lr", key_display="+/-",
+                tooltip="Learning rate ×3 (live)"),
+        Binding("minus,underscore", "lr_down", "lr÷3", show=False,
+                tooltip="Learning rate ÷3 (live)"),
+        Binding("right_square_bracket", "faster", "Faster", key_display="]", show=False,
+                tooltip="Train faster (up to full speed)"),
+        Binding("left_square_bracket", "slower", "Slower", key_display="[", show=False,
+                tooltip="Slow motion: fewer steps a second, to watch the boundary move"),
+        Binding("p", "presets", "Presets", tooltip="Pick a preset (shows each lesson)"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="Keys and panes"),
+        Binding("q", "quit", "Quit", tooltip="Quit (also ctrl+c), even mid-training"),
+        Binding("ctrl+s", "save", "Save", tooltip="Save a checkpoint (.npz)"),
+        Binding("ctrl+o", "open", "Open", tooltip="Open a preset (.toml) or checkpoint (.npz)"),
+        Binding("e", "export", "Export", tooltip="Export the configuration as preset TOML"),
+        Binding("t", "toggle_theme", "Theme", show=False, tooltip="Light or dark theme"),
+        Binding("i", "inspect", "Inspect", show=False,
+                tooltip="Inspector: one step's forward and backward pass, number by number"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    #: app actions that only make sense on a full screen (not under a modal dialog)
+    TRAINING_ACTIONS = {"toggle_run", "step", "step_epoch", "reset", "lr_up", "lr_down",
+                        "presets", "save", "open", "export", "help", "toggle_theme", "inspect",
+                        "slower", "faster"}
+
+    def __init__(self, opened: Opened | None = None, *, fps: float = DEFAULT_FPS,
+                 grid: tuple[int, int] = (40, 80), save_dir: str | os.PathLike | None = None,
+                 plain: bool | None = None):
+        """``plain``: draw the boundary with characters (None: when NO_COLOR is set or the
+        terminal has few colours)."""
+        super().__init__()
+        self.fps = fps
+        self.plain = plain
+        self.grid = grid
+        self.save_dir = Path(save_dir) if save_dir is not None else Path.cwd()
+        self.opened = opened or open_run(None)
+        self.trainer = self._make_trainer(self.opened)
+        self.snapshot_signal: Signal[Snapshot] = Signal(self, "snapshot")
+        self._worker: Worker | None = None
+        self._want_running = False
+        self._frame_pending = False
+        self.frames = 0  #: frames drawn (tests and the benchmark read it)
+
+    def _make_trainer(self, opened: Opened) -> Trainer:
+        trainer = opened.trainer(snapshot_hz=self.fps, boundary_hz=min(5.0, self.fps),
+                                 grid=self.grid)
+        old = getattr(self, "trainer", None)
+        if old is not None:
+            trainer.speed_limit = old.speed_limit
+        return trainer
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(self.trainer)
+
+    @property
+    def main(self) -> MainScreen:
+        return self.screen_stack[0]  # type: ignore[return-value]
+
+    @property
+    def config_pane(self) -> ConfigPane:
+        return self.main.query_one(ConfigPane)
+
+    # ----- the training worker -----------------------------------------------------------
+    def _train(self) -> None:
+        """Runs in the worker thread until paused, stopped or diverged."""
+        trainer = self.trainer
+        if not self._want_running:
+            return
+        t = trainer.config.training
+        limits = {}
+        if trainer.latest is None or trainer.latest.state != "finished":
+            limits = {"max_epochs": t.epochs if trainer.epoch < t.epochs else None,
+                      "target_loss": t.target_loss, "target_accuracy": t.target_accuracy}
+        trainer.run(on_snapshot=self._on_snapshot, **limits)
+
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        """Training thread: ask for one frame; never queue more than one."""
+        if not self._want_running:
+            self.trainer.pause()
+        if not self._frame_pending:
+            self._frame_pending = True
+            self.post_message(FrameReady())
+
+    def on_frame_ready(self, _: FrameReady) -> None:
+        self._frame_pending = False
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Show the trainer's newest snapshot on every screen that listens."""
+        self.frames += 1
+        self.snapshot_signal.publish(self.trainer.latest)
+
+    @property
+    def training(self) -> bool:
+        return self._worker is not None and self._worker.state in (WorkerState.PENDING,
+                                                                   WorkerState.RUNNING)
+
+    def start_training(self) -> None:
+        if self.training:
+            return
+        if self.trainer.latest is not None and self.trainer.latest.diverged:
+            self.notify("The run diverged: lower the learning rate (-) and press r to reset.",
+                        severity="warning")
+            return
+        self._want_running = True
+        self._worker = self.run_worker(self._train, name="training", group="training",
+                                       thread=True, exit_on_error=True)
+
+    async def stop_training(self) -> None:
+        """Pause the trainer and wait for the worker thread to end (one step at most)."""
+        self._want_running = False
+        self.trainer.pause()
+        worker = self._worker
+        if worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING):
+            await worker.wait()
+        self._worker = None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._worker and event.state in (
+                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self._worker = None
+            self._want_running = False
+            self.redraw()
+
+    # ----- actions -----------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.TRAINING_ACTIONS and self.screen.is_modal:
+            return False
+        return True
+
+    async def action_toggle_run(self) -> None:
+        if self.training:
+            await self.stop_training()
+            self.redraw()
+        else:
+            self.start_training()
+
+    async def _steps(self, n: int) -> None:
+        await self.stop_training()
+        if self.trainer.latest is not None and self.trainer.latest.diverged:
+            self.notify("The run diverged: lower the learning rate and press r.", severity="warning")
+            return
+        self.trainer.step(n)
+        self.redraw()
+
+    async def action_step(self) -> None:
+        """One optimizer step (one mini-batch)."""
+        await self._steps(1)
+
+    async def action_step_epoch(self) -> None:
+        """Steps until the end of the current epoch."""
+        await self._steps(self.trainer.steps_per_epoch)
+
+    async def action_reset(self) -> None:
+        """Fresh weights from the seed; pending data/model changes take effect now."""
+        await self.stop_training()
+        pane = self.config_pane
+        try:
+            if not self.trainer.apply_config(pane.draft):  # True: it built new weights
+                self.trainer.reset()
+        except EngineError as exc:
+            self.notify(str(exc), title="Cannot apply", severity="error", timeout=8)
+            return
+        pane.set_applied(self.trainer.config)
+        self.redraw()
+
+    def _change_lr(self, factor: float) -> None:
+        pane = self.config_pane
+        lr = float(f"{pane.draft.training.lr * factor:.6g}")
+        try:
+            self.trainer.set_lr(lr)
+        except EngineError as exc:
+            self.notify(exc.reason if hasattr(exc, "reason") else str(exc),
+                        title="Learning rate kept", severity="warning")
+            return
+        pane.set_value("training.lr", lr)
+        if not self.training:
+            self.redraw()
+
+    def _change_speed(self, by: int) -> None:
+        trainer = self.trainer
+        index = SPEEDS.index(trainer.speed_limit) if trainer.speed_limit in SPEEDS else 0
+        trainer.speed_limit = SPEEDS[max(0, min(len(SPEEDS) - 1, index + by))]
+        limit = trainer.speed_limit
+        self.clear_notifications()
+        self.notify("full speed" if limit is None else f"at most {limit:g} steps a second",
+                    title="Training speed", timeout=2)
+        self.redraw()
+
+    def action_slower(self) -> None:
+        self._change_speed(+1)
+
+    def action_faster(self) -> None:
+        self._change_speed(-1)
+
+    def action_lr_up(self) -> None:
+        self._change_lr(LR_STEP)
+
+    def action_lr_down(self) -> None:
+        self._change_lr(1 / LR_STEP)
+
+    @on(ConfigPane.Changed)
+    def _config_changed(self, event: ConfigPane.Changed) -> None:
+        """Training settings apply at once; data and model changes wait for a reset."""
+        live = replace(self.trainer.config, training=event.config.training)
+        if live.training != self.trainer.config.training:
+            try:
+                self.trainer.apply_config(live)
+            except EngineError as exc:
+                self.notify(str(exc), severity="error")
+        if not self.training:
+            self.redraw()
+        else:  # the status line's pending mark
+            self.main.show(self.trainer.latest)
+
+    def action_presets(self) -> None:
+        current = self.trainer.preset.name if self.trainer.preset else None
+        self.push_screen(PresetPicker(current), self._preset_chosen)
+
+    async def _preset_chosen(self, preset: Preset | None) -> None:
+        if preset is not None:
+            await self.open(Opened(preset, source=preset.name))
+
+    async def open(self, opened: Opened) -> None:
+        """Replace the run with a preset or checkpoint."""
+        await self.stop_training()
+        try:
+            trainer = self._make_trainer(opened)
+        except EngineError as exc:
+            self.notify(str(exc), title="Cannot open", severity="error", timeout=8)
+            return
+        self.opened, self.trainer = opened, trainer
+        await self.main.use_trainer(trainer)
+        self.redraw()
+        self.notify(opened.preset.title, title="Loaded", timeout=3)
+
+    def _default_path(self, suffix: str) -> str:
+        name = self.trainer.preset.name if self.trainer.preset else "run"
+        name = Path(name).stem
+        if suffix == ".npz":
+            name += f"-step{self.trainer.step_count}"
+        return str(self.save_dir / f"{name}{suffix}")
+
+    async def action_save(self) -> None:
+        """Save weights, optimizer state and config to a checkpoint (.npz)."""
+        await self.stop_training()
+        self.redraw()
+
+        def attempt(path: str) -> str | None:
+            if not path.endswith(".npz"):
+                path += ".npz"
+            try:
+                save_checkpoint(self.trainer, path)
+            except (EngineError, OSError) as exc:
+                return str(exc)
+            self.notify(path, title="Checkpoint saved", timeout=4)
+            return None
+
+        self.push_screen(PathPrompt("Save checkpoint to", self._default_path(".npz"), attempt,
+                                    "weights, optimizer state and config in one .npz file"))
+
+    def action_open(self) -> None:
+        """Open a preset (.toml, or a bundled name) or a checkpoint (.npz)."""
+        found: list[Opened] = []
+
+        def attempt(ref: str) -> str | None:
+            try:
+                found.append(open_run(ref))
+            except (EngineError, OSError) as exc:
+                return str(exc)
+            return None
+
+        async def opened(path: str | None) -> None:
+            if path is not None and found:
+                await self.open(found[-1])
+
+        self.push_screen(PathPrompt("Open a preset (.toml or name) or checkpoint (.npz)",
+                                    str(self.save_dir) + os.sep, attempt), opened)
+
+    def action_export(self) -> None:
+        """Write the configuration in the pane (pending changes included) as a preset."""
+        base = self.trainer.preset
+        config = self.config_pane.draft
+
+        def attempt(path: str) -> str | None:
+            if not path.endswith(".toml"):
+                path += ".toml"
+            preset = Preset(name=Path(path).stem,
+                            title=base.title if base else "My experiment",
+                            lesson=base.lesson if base else "An experiment made in backprop-lab.",
+                            config=config)
+            try:
+                save_preset(preset, path)
+            except (EngineError, OSError) as exc:
+                return str(exc)
+            self.notify(path, title="Preset exported", timeout=4)
+            return None
+
+        self.push_screen(PathPrompt("Export the configuration as a preset", 
+                                    self._default_path("-custom.toml"), attempt))
+
+    # ----- further screens: pause training, push the screen, redraw when it changed the run
+    async def action_inspect(self) -> None:
+        """Open the inspector (tui/screens/inspector.py) on the paused run."""
+        try:
+            from .screens.inspector import InspectorScreen
+        except ImportError as exc:  # the inspector is optional
+            self.notify(f"The inspector is not available ({exc})", severity="warning")
+            return
+        await self.stop_training()
+        self.redraw()
+        self.push_screen(InspectorScreen(self.trainer, 0))
+
+    def on_inspector_screen_step_applied(self, _message) -> None:
+        self.redraw()
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.key_help()))
+
+    def key_help(self) -> list[tuple[str, str]]:
+        """(key, what it does) for every binding of the app and the main screen."""
+        names = {"question_mark": "?", "plus": "+", "minus": "-", "space": "space",
+                 "left_square_bracket": "[", "right_square_bracket": "]"}
+        out = []
+        for binding in [*self.BINDINGS, *type(self.main).BINDINGS, *ConfigPane.BINDINGS]:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            key = binding.key.split(",")[0]
+            if binding.action == "lr_up":
+                key = "+"
+            out.append((names.get(key, key), binding.tooltip or binding.description))
+        out.append(("ctrl+p", "Command palette: every action by name"))
+        out.append(("tab", "Move between fields; enter or tab confirms a value"))
+        return out
+
+    async def action_quit(self) -> None:
+        """Quit at any moment: pause the trainer, let the worker end, restore the terminal."""
+        await self.stop_training()
+        self.exit()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        commands = [
+            ("Play / pause", "Start or pause training (space)", self.action_toggle_run),
+            ("Step", "Take one training step (n)", self.action_step),
+            ("Epoch", "Train to the end of the epoch (N)", self.action_step_epoch),
+            ("Reset", "New weights from the seed, applying pending changes (r)", self.action_reset),
+            ("Learning rate ×3", "Raise the learning rate (+)", self.action_lr_up),
+            ("Learning rate ÷3", "Lower the learning rate (-)", self.action_lr_down),
+            ("Slower", "Slow motion: fewer steps a second ([)", self.action_slower),
+            ("Faster", "More steps a second, up to full speed (])", self.action_faster),
+            ("Presets", "Pick a bundled preset (p)", self.action_presets),
+            ("Save checkpoint", "Save the run to a .npz file (ctrl+s)", self.action_save),
+            ("Open", "Open a preset or checkpoint file (ctrl+o)", self.action_open),
+            ("Export preset", "Write the configuration as preset TOML (e)", self.action_export),
+            ("Toggle config pane", "Show or hide the configuration (c)",
+             self.main.action_toggle_config),
+            ("Log-scale loss", "Toggle log scale on the loss plot (l)", self.main.action_toggle_log),
+            ("Loss x axis", "Plot against steps or epochs (x)", self.main.action_toggle_axis),
+            ("Data points", "Show or hide points on the boundary (d)",
+             self.main.action_toggle_points),
+            ("Light / dark", "Switch between light and dark theme (t)", self.action_toggle_theme),
+            ("Inspector", "One step's forward and backward pass in numbers (i)",
+             self.action_inspect),
+            ("Help", "Keys and what each pane shows (?)", self.action_help),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+
+
+SSH_FPS = 8.0  #: frame rate when the terminal is at the other end of an SSH link
+
+
+def default_fps(environ=os.environ) -> float:
+    """BACKPROP_LAB_FPS if set, else fewer frames over SSH (bytes cost more there)."""
+    try:
+        return float(environ["BACKPROP_LAB_FPS"])
+    except (KeyError, ValueError):
+        return SSH_FPS if environ.get("SSH_CONNECTION") or environ.get("SSH_TTY") else DEFAULT_FPS
+
+
+def run_app(opened: Opened, *, fps: float | None = None) -> int | None:
+    """Run the app on an opened preset or checkpoint; the console script calls this."""
+    if fps is None:
+        fps = default_fps()
+    app = BackpropLab(opened, fps=max(1.0, min(60.0, fps)))
+    app.run()
+    return app.return_code

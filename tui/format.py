@@ -1,0 +1,48 @@
+"""Small number and value formatters shared by the panes."""
+
+from __future__ import annotations
+
+import math
+
+
+def num(value: float | None, digits: int = 4) -> str:
+    """A loss or rate in at most ~8 characters: ``0.1234``, ``3.2e-05``, ``nan``."""
+    if value is None:
+        return "–"
+    if not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if value == 0:
+        return "0"
+    mag = abs(value)
+    if 1e-3 <= mag < 1e4:
+        return f"{value:.{digits}g}"
+    return f"{value:.1e}"
+
+
+def pct(fraction: float | None) -> str:
+    """``0.975`` -> ``97.5%``."""
+    if fraction is None or not math.isfinite(fraction):
+        return "–"
+    return f"{fraction * 100:.1f}%"
+
+
+def rate(steps_per_sec: float) -> str:
+    """Steps a second, rounded for calm display: ``1.2k``, ``340``."""
+    if steps_per_sec >= 10_000:
+        return f"{steps_per_sec / 1000:.0f}k"
+    if steps_per_sec >= 1000:
+        return f"{steps_per_sec / 1000:.1f}k"
+    return f"{steps_per_sec:.0f}"
+
+
+def config_value(value) -> str:
+    """A config value as the text a field shows and accepts back."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(v) for v in value)
+    return str(value)

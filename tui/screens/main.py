@@ -1,0 +1,180 @@
+"""The main screen: status line, config pane, decision boundary, loss plot, gradient bars.
+
+It listens to the app's ``snapshot_signal`` and hands each snapshot to the panes, each of
+which redraws only when its part changed. Narrow terminals show the config pane in place
+of the training panes (``c`` toggles); from 120 columns it sits beside them.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from engine.snapshot import Snapshot
+
+from ..widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLine
+
+WIDE = 120  #: from this many columns the config pane sits beside the training panes
+
+
+class MainScreen(Screen):
+    """See the module docstring."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
+    AUTO_FOCUS = ""  # nothing focused: the training keys work from the first frame
+
+    BINDINGS = [
+        Binding("c", "toggle_config", "Config", tooltip="Show or hide the configuration pane"),
+        Binding("l", "toggle_log", "Log loss", show=False, tooltip="Log scale for the loss plot"),
+        Binding("x", "toggle_axis", "Step/epoch", show=False,
+                tooltip="Plot the loss against steps or epochs"),
+        Binding("d", "toggle_points", "Points", show=False,
+                tooltip="Show or hide the data points on the boundary"),
+    ]
+
+    config_toggled: reactive[bool] = reactive(False)
+
+    def __init__(self, trainer) -> None:
+        super().__init__(id="main")
+        self.trainer = trainer
+
+    def compose(self) -> ComposeResult:
+        t = self.trainer
+        preset = t.preset
+        yield StatusLine(id="status")
+        with Horizontal(id="body"):
+            yield ConfigPane(t.config, title=preset.title if preset else "",
+                             lesson=preset.lesson if preset else "", id="config")
+            with Vertical(id="watch"):
+                with Horizontal(id="top"):
+                    with Container(id="boundary-box", classes="pane"):
+                        yield BoundaryView(id="boundary")
+                    with Container(id="loss-box", classes="pane"):
+                        yield LossPlot(id="loss")
+                with Container(id="grads-box", classes="pane"):
+                    yield GradientBars(id="grads")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        plain = getattr(self.app, "plain", None)
+        if plain is None:
+            plain = self.app.no_color or self.app.console.color_system not in ("256", "truecolor")
+        self.query_one(BoundaryView).set_plain(plain)
+        self.query_one(GradientBars).plain = self.app.no_color
+        self.query_one(LossPlot).plain = self.app.no_color
+        # the heavy panes redraw less often than the frame rate, and less still at low rates
+        slower = max(1.0, 15.0 / max(1.0, getattr(self.app, "fps", 15.0)))
+        self.query_one(BoundaryView).budget.min_interval = 0.33 * slower
+        self.query_one(LossPlot).budget.min_interval = 0.5 * slower
+        self.query_one(GradientBars).budget.min_interval = 0.2 * slower
+        self.query_one("#boundary-box").border_title = "Boundary"
+        self._set_loss_title()
+        self.query_one("#grads-box").border_title = "Gradients"
+        pane = self.query_one(ConfigPane)
+        pane.border_title = "Configuration"
+        pane.border_subtitle = "tab: next field · enter: apply · esc: done"
+        # the fields are built after the first frame: at once when the pane is on screen,
+        # otherwise a little later (or when `c` shows the pane)
+        self.call_after_refresh(self._populate_if_shown)
+        self.set_timer(8.0, pane.populate)
+        self.app.snapshot_signal.subscribe(self, self.show)
+        self.app.theme_changed_signal.subscribe(self, lambda _: self.query_one(
+            BoundaryView).invalidate())
+        self.show(self.trainer.latest)
+
+    # ----- snapshots -------------------------------------------------------------------
+    def show(self, snap: Snapshot | None) -> None:
+        if snap is None:
+            return
+        pane = self.query_one(ConfigPane)
+        self.query_one(StatusLine).show(snap, pending=pane.pending,
+                                        speed_limit=self.trainer.speed_limit)
+        data = self.trainer.data
+        note = "" if data.extent is not None else (
+            f"no 2-D view: '{data.name}' has {data.n_features} inputs")
+        urgent = snap.state != "running"  # a still picture is drawn at once and completely
+        boundary = self.query_one(BoundaryView)
+        boundary.show(snap.boundary, snap.points, snap.n_classes, note, urgent=urgent)
+        box = self.query_one("#boundary-box")
+        legend = boundary.legend()
+        if box.border_subtitle != legend:
+            box.border_subtitle = legend
+        self.query_one(LossPlot).show(snap.history, urgent=urgent)
+        self.query_one(GradientBars).show(snap.layers, snap.step, urgent=urgent)
+
+    async def use_trainer(self, trainer) -> None:
+        """Show a different run (a preset or checkpoint was opened)."""
+        self.trainer = trainer
+        preset = trainer.preset
+        await self.query_one(ConfigPane).load(trainer.config,
+                                              title=preset.title if preset else "",
+                                              lesson=preset.lesson if preset else "")
+        self.show(trainer.latest)
+
+    # ----- layout ----------------------------------------------------------------------
+    def on_resize(self) -> None:
+        self._arrange()
+        self.call_after_refresh(self._populate_if_shown)
+
+    async def _populate_if_shown(self) -> None:
+        pane = self.query_one(ConfigPane)
+        if pane.region.width and not pane.populated:
+            await pane.populate()
+
+    def _square_boundary(self) -> None:
+        """Keep the boundary pane about square: a cell is twice as tall as it is wide."""
+        box = self.query_one("#boundary-box")
+        top = self.query_one("#top")
+        rows = max(4, top.size.height - 2)
+        width = min(rows * 2 + 2, max(20, top.size.width // 2))
+        if box.styles.width is None or box.styles.width.value != width:
+            box.styles.width = width
+
+    def watch_config_toggled(self) -> None:
+        self._arrange()
+
+    @property
+    def wide(self) -> bool:
+        return self.size.width >= WIDE
+
+    def _arrange(self) -> None:
+        """Show the config pane and/or the training panes for this width and toggle."""
+        pane, watch = self.query_one(ConfigPane), self.query_one("#watch")
+        show_config = self.config_toggled != self.wide
+        if pane.display != show_config:
+            pane.display = show_config
+        if watch.display != (self.wide or not show_config):
+            watch.display = self.wide or not show_config
+        if not show_config and self.focused is not None and pane in self.focused.ancestors_with_self:
+            self.set_focus(None)
+        self.call_after_refresh(self._square_boundary)
+
+    async def action_toggle_config(self) -> None:
+        """Narrow: swap the config pane in or out. Wide: hide or show it."""
+        await self.query_one(ConfigPane).populate()
+        self.config_toggled = not self.config_toggled
+        if self.config_toggled != self.wide:  # the pane just appeared
+            self.call_after_refresh(self.query_one(ConfigPane).focus)
+
+    def action_toggle_log(self) -> None:
+        plot = self.query_one(LossPlot)
+        plot.toggle_log()
+        self._set_loss_title()
+
+    def action_toggle_axis(self) -> None:
+        self.query_one(LossPlot).toggle_axis()
+        self._set_loss_title()
+
+    def action_toggle_points(self) -> None:
+        self.query_one(BoundaryView).toggle_points()
+
+    def _set_loss_title(self) -> None:
+        plot = self.query_one(LossPlot)
+        box = self.query_one("#loss-box")
+        box.border_title = "Loss" + (" (log)" if plot.log_scale else "")
+        box.border_subtitle = "l log · x axis"

@@ -1,0 +1,265 @@
+"""The model's output over the 2-D input plane, drawn with half blocks, data on top.
+
+Each cell holds two pixels (``▀``: foreground = top, background = bottom), so a pane
+of W x H cells shows a W x 2H image. Binary and multi-class outputs tint each pixel
+with the winning class's colour (stronger where the model is sure, pale near the
+boundary); regression uses a diverging ramp. Data points are solid pixels.
+
+With ``NO_COLOR`` (or a terminal of few colours) the view uses characters instead:
+region marks for the predicted class, letters for the points.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual.color import Color
+from textual.geometry import Region
+from textual.strip import Strip
+
+from engine.snapshot import Boundary, Points
+
+from .budget import Budget
+from .lines import LinePane
+
+#: one colour per class (Tableau 10: tells apart well, also for many colour-blind eyes)
+PALETTE = np.array([
+    (242, 142, 43), (78, 121, 167), (89, 161, 79), (225, 87, 89), (176, 122, 161),
+    (118, 183, 178), (237, 201, 72), (255, 157, 167), (156, 117, 95), (186, 176, 172),
+], dtype=np.float64)
+LOW, HIGH = PALETTE[1], PALETTE[0]  #: regression ramp ends (blue = low, orange = high)
+LEVELS = 4  #: tint steps; few distinct colours keep runs long and output small
+
+#: plain-character mode
+PLAIN_REGIONS = " .:-=+~*"  #: region mark per class
+PLAIN_POINTS = "ox#@%&$?!="  #: train point per class (test points are upper case)
+PLAIN_RAMP = " .:-=+*#%@"  #: regression shading, low to high
+_STYLES: dict[tuple[int, int], Style] = {}  #: (top, bottom) colour -> Style, shared
+
+
+def changed_regions(old: np.ndarray | None, new: np.ndarray | None, gap: int = 4):
+    """Regions (one per run of changed cells in a row) between two cell grids, or None
+    when the grids cannot be compared. Runs closer than ``gap`` cells merge: a cursor
+    move costs about as much as a few cells."""
+    if old is None or new is None or old.shape != new.shape:
+        return None
+    out = []
+    for y, row in enumerate(old != new):
+        xs = np.flatnonzero(row)
+        if xs.size == 0:
+            continue
+        breaks = np.flatnonzero(np.diff(xs) > gap)
+        starts = np.concatenate(([xs[0]], xs[breaks + 1]))
+        ends = np.concatenate((xs[breaks], [xs[-1]])) + 1
+        out.extend(Region(int(a), y, int(b - a), 1) for a, b in zip(starts, ends))
+    return out
+
+
+class BoundaryView(LinePane):
+    """Draws the latest ``Boundary`` and the data ``Points``; redraws only on change."""
+
+    DEFAULT_CSS = """
+    BoundaryView { width: 1fr; height: 1fr; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.boundary: Boundary | None = None
+        self.points: Points | None = None
+        self.n_classes = 2
+        self.plain = False
+        self.show_points = True
+        self.note = ""
+        self.budget = Budget(share=0.05, min_interval=0.33)
+        self._cells: np.ndarray | None = None  #: (rows, cols) what each cell showed last
+        self._timer = None
+
+    # ----- input -----------------------------------------------------------------------
+    def show(self, boundary: Boundary | None, points: Points | None, n_classes: int,
+             note: str = "", urgent: bool = True) -> None:
+        """Draw this boundary; unless ``urgent``, no sooner than the redraw budget allows."""
+        if boundary is self.boundary and points is self.points and note == self.note:
+            return
+        self.boundary, self.points, self.n_classes, self.note = boundary, points, n_classes, note
+        if self._timer is not None:
+            if not urgent:
+                return  # a redraw is already due; it will draw this boundary
+            self._timer.stop()
+            self._timer = None
+        wait = 0.0 if urgent else self.budget.wait()
+        if wait > 0:
+            self._timer = self.set_timer(wait, self.invalidate)
+        else:
+            self.invalidate()
+
+    def toggle_points(self) -> None:
+        self.show_points = not self.show_points
+        self.invalidate()
+
+    def set_plain(self, plain: bool) -> None:
+        if plain != self.plain:
+            self.plain = plain
+            self.invalidate()
+
+    def invalidate(self) -> None:
+        """Draw again now; only rows that come out different are sent to the terminal."""
+        self._timer = None
+        width, height = self.size
+        if width <= 0 or height <= 0:
+            return
+        start = time.perf_counter()
+        old = self._cells
+        self._cells = None
+        lines = self._draw(width, height)
+        regions = changed_regions(old, self._cells)
+        self.budget.spent(time.perf_counter() - start)
+        self.set_lines(lines, regions)
+
+    def on_resize(self) -> None:
+        self.invalidate()
+
+    def legend(self) -> str:
+        b = self.boundary
+        if b is None:
+            return ""
+        if b.kind == "regression":
+            return "low → high" if not self.plain else f"'{PLAIN_RAMP[1]}' low … '{PLAIN_RAMP[-1]}' high"
+        k = min(max(2, self.n_classes), len(PLAIN_POINTS))
+        if self.plain:
+            marks = "/".join(PLAIN_POINTS[:k])
+            return f"{marks} train · {marks.upper()} test"
+        return "colour = class"
+
+    # ----- drawing ---------------------------------------------------------------------
+    def _background(self) -> np.ndarray:
+        try:
+            color = Color.parse(self.app.current_theme.background or "#1e1e1e")
+        except Exception:  # a theme without a background colour
+            color = Color(30, 30, 30)
+        return np.array(color.rgb, dtype=np.float64)
+
+    def _message(self, width: int, height: int, text: str) -> list[Strip]:
+        style = self.rich_style
+        lines = [Strip.blank(width, style) for _ in range(height)]
+        if height:
+            words = text[:width].center(width)
+            lines[height // 2] = Strip([Segment(words, style)], width)
+        return lines
+
+    def _draw(self, width: int, height: int) -> list[Strip]:
+        b = self.boundary
+        if width <= 0 or height <= 0:
+            return []
+        if b is None:
+            return self._message(width, height, self.note or "no 2-D view for this data")
+        if self.plain:
+            return self._draw_plain(b, width, height)
+        return self._draw_colour(b, width, height)
+
+    def _sample(self, grid: np.ndarray, rows: int, cols: int) -> np.ndarray:
+        r = (np.arange(rows) + 0.5) * grid.shape[0] / rows
+        c = (np.arange(cols) + 0.5) * grid.shape[1] / cols
+        return grid[r.astype(np.intp)][:, c.astype(np.intp)]
+
+    def _point_cells(self, rows: int, cols: int):
+        """(row, col, label, is_test) of every point inside the view, train drawn last."""
+        p, b = self.points, self.boundary
+        if p is None or not self.show_points:
+            return []
+        x0, x1, y0, y1 = b.extent
+        out = []
+        for xy, labels, test in ((p.test_xy, p.test_y, True), (p.train_xy, p.train_y, False)):
+            if xy.shape[0] == 0:
+                continue
+            c = np.floor((xy[:, 0] - x0) / (x1 - x0) * cols).astype(np.intp)
+            r = np.floor((y1 - xy[:, 1]) / (y1 - y0) * rows).astype(np.intp)
+            keep = (c >= 0) & (c < cols) & (r >= 0) & (r < rows)
+            out.append((r[keep], c[keep], np.asarray(labels)[keep], test))
+        return out
+
+    def _value_range(self) -> tuple[float, float]:
+        p = self.points
+        if p is not None and p.train_y.size:
+            lo, hi = float(np.min(p.train_y)), float(np.max(p.train_y))
+        else:
+            lo, hi = float(np.min(self.boundary.values)), float(np.max(self.boundary.values))
+        return (lo, hi) if hi > lo else (lo - 1.0, lo + 1.0)
+
+    def _draw_colour(self, b: Boundary, width: int, height: int) -> list[Strip]:
+        bg = self._background()
+        rows = height * 2
+        vals = self._sample(np.asarray(b.values, dtype=np.float64), rows, width)
+        if b.kind == "regression":
+            lo, hi = self._value_range()
+            t = np.clip((vals - lo) / (hi - lo), 0.0, 1.0) * 2 - 1  # -1 .. 1
+            colour = np.where((t < 0)[..., None], LOW, HIGH)
+            strength = np.abs(t)
+        elif b.kind == "binary":
+            colour = np.where((vals >= 0.5)[..., None], PALETTE[1], PALETTE[0])
+            strength = np.abs(vals * 2 - 1)
+        else:
+            cls = self._sample(np.asarray(b.classes), rows, width)
+            colour = PALETTE[cls % len(PALETTE)]
+            k = max(2, self.n_classes)
+            strength = np.clip((vals - 1 / k) / (1 - 1 / k), 0.0, 1.0)
+        alpha = 0.12 + 0.5 * np.round(strength * (LEVELS - 1)) / (LEVELS - 1)
+        img = bg + (colour - bg) * alpha[..., None]
+        for r, c, labels, test in self._point_cells(rows, width):
+            if b.kind == "regression":
+                lo, hi = self._value_range()
+                t = np.clip((labels.astype(np.float64) - lo) / (hi - lo), 0.0, 1.0)
+                pc = np.where((t < 0.5)[:, None], LOW, HIGH)
+            else:
+                pc = PALETTE[labels.astype(np.intp) % len(PALETTE)]
+            if test:  # test points a little paler than training points
+                pc = pc + (bg - pc) * 0.35
+            img[r, c] = pc
+        img = np.clip(img, 0, 255).astype(np.uint8)
+        # what each cell shows, as one number: used to send only the cells that changed
+        packed = (img[..., 0].astype(np.int64) << 16) | (img[..., 1].astype(np.int64) << 8) | img[..., 2]
+        self._cells = (packed[0::2] << 24) | packed[1::2]
+        return [self._row(img[2 * y], img[2 * y + 1]) for y in range(height)]
+
+    def _row(self, top: np.ndarray, bottom: np.ndarray) -> Strip:
+        """One line of half blocks; cells of equal colours become one segment."""
+        width = top.shape[0]
+        kt = (top[:, 0].astype(np.int64) << 16) | (top[:, 1].astype(np.int64) << 8) | top[:, 2]
+        kb = (bottom[:, 0].astype(np.int64) << 16) | (bottom[:, 1].astype(np.int64) << 8) | bottom[:, 2]
+        kt = np.where(kt == kb, -1, kt)  # both halves alike: a space on the background
+        key = (kt << 25) + kb
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(key)) + 1))
+        ends = np.append(starts[1:], width)
+        styles = _STYLES
+        if len(styles) > 8192:
+            styles.clear()
+        segments = []
+        for start, end, t, b in zip(starts.tolist(), ends.tolist(), kt[starts].tolist(),
+                                    kb[starts].tolist()):
+            style = styles.get((t, b))
+            if style is None:
+                fg = None if t < 0 else f"#{t:06x}"
+                style = styles[(t, b)] = Style(color=fg, bgcolor=f"#{b:06x}")
+            segments.append(Segment((" " if t < 0 else "▀") * (end - start), style))
+        return Strip(segments, width)
+
+    def _draw_plain(self, b: Boundary, width: int, height: int) -> list[Strip]:
+        vals = self._sample(np.asarray(b.values, dtype=np.float64), height, width)
+        if b.kind == "regression":
+            lo, hi = self._value_range()
+            idx = np.clip((vals - lo) / (hi - lo), 0.0, 1.0) * (len(PLAIN_RAMP) - 1)
+            grid = np.array(list(PLAIN_RAMP))[np.round(idx).astype(np.intp)]
+        elif b.kind == "binary":
+            grid = np.where(vals >= 0.5, PLAIN_REGIONS[1], PLAIN_REGIONS[0]).astype("<U1")
+        else:
+            cls = self._sample(np.asarray(b.classes), height, width)
+            grid = np.array(list(PLAIN_REGIONS))[cls % len(PLAIN_REGIONS)]
+        if b.kind != "regression":
+            for r, c, labels, test in self._point_cells(height, width):
+                marks = np.array(list(PLAIN_POINTS))[labels.astype(np.intp) % len(PLAIN_POINTS)]
+                grid[r, c] = np.char.upper(marks) if test else marks
+        style = self.rich_style
+        self._cells = grid.view(np.uint32).astype(np.int64) if grid.dtype.kind == "U" else None
+        return [Strip([Segment("".join(row), style)], width) for row in grid]

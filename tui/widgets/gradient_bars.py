@@ -1,0 +1,168 @@
+"""Per-layer gradient magnitude on a log scale, with dead and saturated unit shares.
+
+Vanishing gradients span orders of magnitude, so the bar length is log10 of the
+gradient norm of each layer's weights between ``LOG_LO`` and ``LOG_HI``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from rich.text import Text
+
+from engine.snapshot import LayerStats
+
+from ..format import num
+from .budget import Budget
+from .lines import LinePane, text_strip
+
+LOG_LO, LOG_HI = -8.0, 2.0  #: the bar spans 1e-8 .. 1e2
+VANISHING = 1e-3  #: gradient norm below this share of the network's largest one
+TINY = 1e-6  #: or below this share of the layer's weight norm
+EXPLODING = 1e3  #: gradient norm above this (or above 100x the weight norm)
+EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def health(layer: LayerStats, steps_taken: bool = True, largest: float = 0.0) -> str:
+    """'ok', 'vanishing' or 'exploding' for one layer's gradient.
+
+    Vanishing: three orders of magnitude below the largest layer gradient of the network
+    (``largest``), or a millionth of the layer's own weights. Exploding: not finite, above
+    1e3, or above 100x the layer's weight norm."""
+    g = layer.grad_norm
+    if not steps_taken:
+        return "ok"
+    if not math.isfinite(g) or g > EXPLODING or g > 100 * max(1.0, layer.weight_norm):
+        return "exploding"
+    if g < VANISHING * largest or g < TINY * max(layer.weight_norm, 1e-12):
+        return "vanishing"
+    return "ok"
+
+
+def healths(layers, steps_taken: bool = True) -> list[str]:
+    finite = [l.grad_norm for l in layers if math.isfinite(l.grad_norm)]
+    largest = max(finite, default=0.0)
+    return [health(l, steps_taken, largest) for l in layers]
+
+
+def bar(value: float, width: int, ascii_only: bool = False) -> str:
+    """A bar of ``width`` cells filled to log10(value) between LOG_LO and LOG_HI."""
+    if width <= 0:
+        return ""
+    if not value > 0:
+        return ("." if ascii_only else "·") * width
+    frac = (math.log10(value) - LOG_LO) / (LOG_HI - LOG_LO) if math.isfinite(value) else 1.0
+    frac = min(1.0, max(0.0, frac))
+    if ascii_only:
+        full = round(frac * width)
+        return "#" * full + "." * (width - full)
+    eighths = round(frac * width * 8)
+    full, part = divmod(eighths, 8)
+    out = "█" * full + (EIGHTHS[part] if part and full < width else "")
+    return out + "·" * (width - len(out))
+
+
+def unit_note(layer: LayerStats) -> str:
+    """Dead share for ReLU, saturated share for sigmoid/tanh, blank otherwise."""
+    if layer.activation == "relu":
+        return f"dead {layer.dead_fraction * 100:.0f}%"
+    if layer.activation in ("sigmoid", "tanh"):
+        return f"sat {layer.saturated_fraction * 100:.0f}%"
+    return ""
+
+
+class GradientBars(LinePane):
+    """One line per layer: name, log-scale bar, |grad W|, dead/saturated share."""
+
+    DEFAULT_CSS = """
+    GradientBars { height: auto; min-height: 2; }
+    """
+
+    COMPONENT_CLASSES = {"gradient-bars--bar", "gradient-bars--warn", "gradient-bars--label",
+                         "gradient-bars--dim"}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.stats: tuple[LayerStats, ...] = ()
+        self.step = 0
+        self.plain = False
+        self.budget = Budget(share=0.05, min_interval=0.2)  #: numbers at most 5 times a second
+        self._timer = None
+
+    def show(self, layers: tuple[LayerStats, ...], step: int, urgent: bool = True) -> None:
+        """Show these layer statistics; unless ``urgent``, within the redraw budget."""
+        if layers == self.stats and (step > 0) == (self.step > 0):
+            return
+        resize = len(layers) != len(self.stats)
+        self.stats, self.step = layers, step
+        if resize:
+            self.refresh(layout=True)
+        if self._timer is not None:
+            if not urgent:
+                return
+            self._timer.stop()
+            self._timer = None
+        wait = 0.0 if urgent or resize else self.budget.wait()
+        if wait > 0:
+            self._timer = self.set_timer(wait, self.redraw)
+        else:
+            self.redraw()
+
+    def redraw(self) -> None:
+        self._timer = None
+        width = self.size.width
+        if width <= 0:
+            return
+        start = time.perf_counter()
+        console, style = self.app.console, self.rich_style
+        lines = [text_strip(t, width, console, style) for t in self.text_lines(width)]
+        self.budget.spent(time.perf_counter() - start)
+        self.set_lines(lines)
+
+    def on_resize(self) -> None:
+        self.redraw()
+
+    def warnings(self) -> list[str]:
+        """Layer health words, one per layer (for tests and the border title)."""
+        return healths(self.stats, self.step > 0)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return max(1, len(self.stats)) + 1
+
+    def text_lines(self, width: int) -> list[Text]:
+        """The pane as one Text per row: a scale, then one row per layer."""
+        out = Text(no_wrap=True, overflow="crop")
+        wide = width >= 46
+        longest = max((len(f"L{l.index + 1} {l.fan_in}→{l.fan_out} {l.activation}")
+                       for l in self.stats), default=10)
+        label_w = min(24, longest + 2) if wide else 12
+        note_w = 10 if wide else 0
+        num_w = 8
+        bar_w = max(4, width - label_w - num_w - note_w - 1)
+        dim = self.get_component_rich_style("gradient-bars--dim")
+        warn_style = self.get_component_rich_style("gradient-bars--warn")
+        stepped = self.step > 0
+        states = healths(self.stats, stepped)
+        out.append(f"{'|grad W|':<{label_w}}{'1e-8':<{max(1, bar_w - 3)}}1e2", dim)
+        flagged = [f"L{i + 1} {s}" for i, s in enumerate(states) if s != "ok"]
+        if flagged:
+            out.append("  " + ", ".join(flagged), warn_style)
+        for layer, state in zip(self.stats, states):
+            out.append("\n")
+            warn = state != "ok"
+            mark = {"ok": " ", "vanishing": "v" if self.plain else "▼",
+                    "exploding": "^" if self.plain else "▲"}[state]
+            if wide:
+                label = f"{mark}L{layer.index + 1} {layer.fan_in}→{layer.fan_out} {layer.activation}"
+            else:
+                label = f"{mark}L{layer.index + 1} {layer.activation}"
+            style = warn_style if warn else self.get_component_rich_style("gradient-bars--bar")
+            out.append(f"{label[:label_w - 1]:<{label_w}}",
+                       warn_style if warn else self.get_component_rich_style("gradient-bars--label"))
+            out.append(bar(layer.grad_norm if stepped else 0.0, bar_w, self.plain), style)
+            value = num(layer.grad_norm, 2) if stepped else "–"
+            out.append(f"{value:>{num_w}}", warn_style if warn else "")
+            if note_w:
+                out.append(f"{unit_note(layer) if stepped else '':>{note_w}}", dim)
+        return out.split("\n")

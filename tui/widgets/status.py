@@ -1,0 +1,96 @@
+"""The one-line status: run state, epoch, step, speed, losses and accuracy."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from engine.snapshot import Snapshot
+
+from ..format import num, pct, rate
+
+STATE_LABELS = {
+    "idle": ("○ ready", "status-idle"),
+    "running": ("▶ training", "status-running"),
+    "paused": ("‖ paused", "status-paused"),
+    "finished": ("■ finished", "status-finished"),
+    "diverged": ("✖ diverged", "status-diverged"),
+}
+
+
+def loss(value: float) -> str:
+    return f"{value:.4f}" if 1e-3 <= value < 10 else num(value, 3)
+
+
+def status_parts(snap: Snapshot, pending: bool = False, compact: bool = False,
+                 speed_limit: float | None = None) -> list[tuple[str, str]]:
+    """The status line as (text, style class) pieces; pure, so tests can read it.
+
+    ``compact`` drops the words that a narrow terminal cannot afford."""
+    label, _ = STATE_LABELS.get(snap.state, (snap.state, ""))
+    parts: list[tuple[str, str]] = [(label, "state")]
+    if snap.state == "diverged":
+        reason = snap.reason or "the loss is not finite"
+        where = f" at step {snap.diverged_step}" if snap.diverged_step is not None else ""
+        parts[0] = (label + (where if "step" not in reason else "") + ": " + reason, "state")
+        return parts
+    if pending:  # early in the line, so a narrow terminal still shows it
+        parts.append(("✱ pending: r" if compact else "✱ pending: r applies", "pending"))
+    parts.append((f"epoch {snap.epoch}", ""))
+    parts.append((f"step {snap.step}", ""))
+    # speed only while training: a paused run has no speed, and a still frame stays still
+    limit = f"≤{speed_limit:g}" if speed_limit else ""
+    if snap.state == "running":
+        parts.append((f"{rate(snap.steps_per_sec)}{'/' + limit if limit else ''} steps/s", "dim"))
+    elif limit:
+        parts.append((f"{limit} steps/s", "dim"))
+    sep = "/" if compact else " test "
+    test = f"{sep}{loss(snap.test_loss)}" if snap.test_loss == snap.test_loss else ""
+    parts.append((f"loss {loss(snap.train_loss)}{test}", "loss"))
+    if snap.train_accuracy is not None:
+        acc = f"acc {pct(snap.train_accuracy)}"
+        if snap.test_accuracy is not None:
+            acc += f"{sep}{pct(snap.test_accuracy)}"
+        parts.append((acc, ""))
+    parts.append((f"lr {num(snap.lr)}", "dim"))
+    return parts
+
+
+class StatusLine(Widget):
+    """Renders ``status_parts``; refreshes only when the text changes."""
+
+    DEFAULT_CSS = """
+    StatusLine { height: 1; width: 1fr; }
+    """
+
+    COMPONENT_CLASSES = {"status--state", "status--dim", "status--loss", "status--pending"}
+
+    text: reactive[str] = reactive("", layout=False)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._parts: list[tuple[str, str]] = []
+        self._state = "idle"
+
+    def show(self, snap: Snapshot, pending: bool = False, speed_limit: float | None = None
+             ) -> None:
+        parts = status_parts(snap, pending, speed_limit=speed_limit)
+        if sum(len(p) + 2 for p, _ in parts) > self.content_size.width:
+            parts = status_parts(snap, pending, compact=True, speed_limit=speed_limit)
+        text = "  ".join(p for p, _ in parts)
+        if text == self.text:
+            return
+        self._parts = parts
+        self.set_class(snap.state == "diverged", "-diverged")
+        self.set_class(snap.state == "running", "-running")
+        self.text = text
+
+    def render(self) -> Text:
+        out = Text(no_wrap=True, overflow="ellipsis")
+        for i, (piece, kind) in enumerate(self._parts):
+            if i:
+                out.append("  ")
+            style = self.get_component_rich_style(f"status--{kind}") if kind else ""
+            out.append(piece, style)
+        return out

@@ -1,0 +1,182 @@
+"""Every layer's weight matrix W as a heatmap: sign and magnitude, one cell per weight.
+
+Rows are a layer's inputs, columns its units (W is fan_in × fan_out, z = x W + b). In
+colour a cell is blue for a positive and red for a negative weight, stronger the larger
+|w| is against the layer's largest |w|. With ``NO_COLOR`` (``plain``) each cell is a sign
+and a digit, ``+9`` for the layer's largest positive weight down to ``+0``/``-0``, so the
+picture reads the same without colour.
+
+A selected unit (layer ``i``, unit ``j``) highlights its incoming weights (column j of
+W_i) and its outgoing weights (row j of W_{i+1}). Matrices wider or taller than the pane
+are pooled: each cell then shows the weight of largest |w| in its block.
+
+Feed it with ``show(capture_weights(network), step)``; call ``capture_weights`` where the
+weights are consistent (in the training thread's snapshot callback, or while paused).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+POSITIVE = (78, 121, 167)  #: blue
+NEGATIVE = (225, 87, 89)  #: red
+LEVELS = 9  #: magnitude steps (digits 0..9 in plain mode)
+CELL = 2  #: characters per weight
+MAX_ROWS = 16  #: rows per layer before pooling
+
+
+def capture_weights(network) -> tuple[np.ndarray, ...]:
+    """Copies of every layer's W (read-only), taken now."""
+    out = []
+    for layer in network.layers:
+        w = np.array(layer.W, dtype=np.float64, copy=True)
+        w.flags.writeable = False
+        out.append(w)
+    return tuple(out)
+
+
+def pool(W: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, int, int]:
+    """W shrunk to at most rows × cols by keeping the largest-|w| entry of each block.
+
+    Returns the pooled matrix and the block height and width (1, 1 when not pooled)."""
+    r, c = W.shape
+    fr = max(1, math.ceil(r / max(1, rows)))
+    fc = max(1, math.ceil(c / max(1, cols)))
+    if fr == 1 and fc == 1:
+        return W, 1, 1
+    R, C = math.ceil(r / fr), math.ceil(c / fc)
+    padded = np.zeros((R * fr, C * fc))
+    padded[:r, :c] = W
+    blocks = padded.reshape(R, fr, C, fc).transpose(0, 2, 1, 3).reshape(R, C, fr * fc)
+    idx = np.abs(blocks).argmax(axis=2)
+    return np.take_along_axis(blocks, idx[..., None], axis=2)[..., 0], fr, fc
+
+
+def level(w: float, scale: float) -> int:
+    """0..LEVELS: |w| against the layer's scale."""
+    if not scale > 0 or not math.isfinite(w):
+        return 0
+    return int(min(LEVELS, round(abs(w) / scale * LEVELS)))
+
+
+def cell_text(w: float, scale: float) -> str:
+    """The plain-character cell: sign then magnitude digit (``+7``, ``-2``, `` 0``)."""
+    lv = level(w, scale)
+    if lv == 0 and abs(w) < 1e-12:
+        return " 0"
+    return ("+" if w >= 0 else "-") + str(lv)
+
+
+def cell_colour(w: float, scale: float) -> tuple[int, int, int]:
+    base = POSITIVE if w >= 0 else NEGATIVE
+    t = level(w, scale) / LEVELS
+    bg = (24, 24, 24)
+    return tuple(int(round(b + (c - b) * (0.15 + 0.85 * t) if t else b)) for b, c in zip(bg, base))
+
+
+class WeightsView(Widget):
+    """All layers' W, stacked, with the selected unit's weights highlighted."""
+
+    DEFAULT_CSS = """
+    WeightsView { width: 1fr; height: auto; }
+    WeightsView > .weights-view--title { text-style: bold; }
+    WeightsView > .weights-view--dim { color: $text-muted; }
+    WeightsView > .weights-view--mark { text-style: bold reverse; }
+    """
+
+    COMPONENT_CLASSES = {"weights-view--title", "weights-view--dim", "weights-view--mark"}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.weights: tuple[np.ndarray, ...] = ()
+        self.step: int | None = None
+        self.plain = False
+        self.selected: tuple[int, int] | None = None  #: (layer, unit) whose weights stand out
+
+    # ----- input -----------------------------------------------------------------------
+    def show(self, weights: Sequence[np.ndarray], step: int | None = None) -> None:
+        """New weights (from ``capture_weights``); redraws when they changed."""
+        weights = tuple(weights)
+        if step is not None and step == self.step and len(weights) == len(self.weights):
+            return
+        resize = [w.shape for w in weights] != [w.shape for w in self.weights]
+        self.weights, self.step = weights, step
+        self.refresh(layout=resize)
+
+    def show_network(self, network, step: int | None = None) -> None:
+        self.show(capture_weights(network), step)
+
+    def select(self, layer: int | None, unit: int | None = None) -> None:
+        """Highlight unit ``unit`` of layer ``layer`` (None clears the highlight)."""
+        sel = None if layer is None or unit is None else (int(layer), int(unit))
+        if sel != self.selected:
+            self.selected = sel
+            self.refresh()
+
+    def set_plain(self, plain: bool) -> None:
+        if plain != self.plain:
+            self.plain = plain
+            self.refresh()
+
+    # ----- drawing ---------------------------------------------------------------------
+    def _geometry(self, width: int) -> list[tuple[np.ndarray, int, int]]:
+        cols = max(1, (max(width, 8) - 3) // CELL)
+        return [pool(W, MAX_ROWS, cols) for W in self.weights]
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        if not self.weights:
+            return 1
+        return 1 + sum(1 + p.shape[0] for p, _, _ in self._geometry(width))
+
+    def get_content_width(self, container, viewport) -> int:
+        if not self.weights:
+            return 20
+        return max(24, 3 + CELL * max(w.shape[1] for w in self.weights))
+
+    def render(self) -> Text:
+        width = max(8, self.content_size.width)
+        out = Text(no_wrap=True, overflow="crop")
+        title = self.get_component_rich_style("weights-view--title")
+        dim = self.get_component_rich_style("weights-view--dim")
+        mark = self.get_component_rich_style("weights-view--mark")
+        if not self.weights:
+            out.append("no weights yet", dim)
+            return out
+        legend = ("+9 largest w … -9 most negative" if self.plain
+                  else "blue +  red −")
+        out.append(legend[:width], dim)
+        sel_layer, sel_unit = self.selected if self.selected else (None, None)
+        for i, (P, fr, fc) in enumerate(self._geometry(width)):
+            W = self.weights[i]
+            scale = float(np.max(np.abs(W))) if W.size else 0.0
+            pooled = f" pooled {fr}×{fc}" if fr > 1 or fc > 1 else ""
+            out.append("\n")
+            out.append(f"W{i + 1} {W.shape[0]}×{W.shape[1]} max|w| {scale:.3g}{pooled}"[:width], title)
+            # incoming: column sel_unit of W_i; outgoing: row sel_unit of W_{i+1}
+            in_col = sel_unit // fc if sel_layer == i and sel_unit is not None else None
+            out_row = sel_unit // fr if sel_layer == i - 1 and sel_unit is not None else None
+            for r in range(P.shape[0]):
+                out.append("\n")
+                lead = ">" if r == out_row else " "
+                out.append(f"{lead}{r:>2}"[-3:], mark if r == out_row else dim)
+                for c in range(P.shape[1]):
+                    w = float(P[r, c])
+                    hot = r == out_row or c == in_col
+                    out.append(*self._cell(w, scale, hot))
+        return out
+
+    def _cell(self, w: float, scale: float, hot: bool) -> tuple[str, Style]:
+        if self.plain:
+            return cell_text(w, scale), Style(reverse=True, bold=True) if hot else Style()
+        r, g, b = cell_colour(w, scale)
+        bg = Color.from_rgb(r, g, b)
+        if hot:
+            return cell_text(w, scale), Style(bgcolor=bg, color="white", bold=True)
+        return " " * CELL, Style(bgcolor=bg)
