@@ -161,7 +161,15 @@ def cmd_check(args) -> int:
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="backprop-lab", description="Watch backpropagation work.")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        own_version = version("backprop-lab")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        own_version = "unknown"
+    parser = Parser(prog="backprop-lab", description="Watch backpropagation work.",
+                    epilog="With no command, or a preset/checkpoint, backprop-lab opens the app.")
+    parser.add_argument("--version", action="version", version=f"backprop-lab {own_version}")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     p = sub.add_parser("train", help="train a preset headless and print a summary")
     p.add_argument("preset", metavar="PRESET_OR_FILE")
