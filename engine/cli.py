@@ -168,7 +168,8 @@ def build_parser() -> Parser:
     except PackageNotFoundError:  # running from a source tree that is not installed
         own_version = "unknown"
     parser = Parser(prog="backprop-lab", description="Watch backpropagation work.",
-                    epilog="With no command, or a preset/checkpoint, backprop-lab opens the app.")
+                    epilog="With no command, or a preset or checkpoint, it opens the app; "
+                           "'backprop-lab bench' measures speed.")
     parser.add_argument("--version", action="version", version=f"backprop-lab {own_version}")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     p = sub.add_parser("train", help="train a preset headless and print a summary")
