@@ -266,16 +266,16 @@ class Trainer:
         """One optimizer step; returns False when the run diverged."""
         net, t = self.network, self.config.training
         X, Y = self._next_batch()
-        with np.errstate(all="ignore"):  # overflow is caught below and reported as divergence
-            loss, grads = net.loss_and_grads(X, Y, self.loss_name,
-                                             regularization=t.regularization, reg_rate=t.reg_rate)
+        # callers run this under np.errstate(all="ignore"): overflow is caught below and
+        # reported as divergence (one errstate per run, not per step: it costs microseconds)
+        loss, grads = net.loss_and_grads(X, Y, self.loss_name,
+                                         regularization=t.regularization, reg_rate=t.reg_rate)
         if not math.isfinite(loss):
             self._diverge(f"the loss became {loss} at step {self.step_count + 1}")
             return False
         params = net.params
         np.copyto(self._backup, params)
-        with np.errstate(all="ignore"):
-            self.optimizer.step(net, grads)
+        self.optimizer.step(net, grads)
         if not math.isfinite(float(np.add.reduce(params))):
             np.copyto(params, self._backup)  # keep the last finite weights
             self.optimizer.reset_state()
@@ -323,9 +323,10 @@ class Trainer:
             if self._state == "diverged":
                 return self.latest
             start = time.perf_counter()
-            for i in range(n):
-                if not self._train_step(detailed=snapshot and i == n - 1):
-                    break
+            with np.errstate(all="ignore"):
+                for i in range(n):
+                    if not self._train_step(detailed=snapshot and i == n - 1):
+                        break
             self._account(time.perf_counter() - start, n)
             if self._state != "diverged":
                 self._state = "paused"
@@ -363,6 +364,8 @@ class Trainer:
         last_step = self.step_count
         next_snapshot = t0 + interval
         last_step_at = t0
+        quiet = np.errstate(all="ignore")
+        quiet.__enter__()
         try:
             while True:
                 while commands:
@@ -404,6 +407,7 @@ class Trainer:
                     if on_snapshot is not None:
                         on_snapshot(snap)
         finally:
+            quiet.__exit__(None, None, None)
             with self._lock:
                 while commands:
                     commands.popleft()()
