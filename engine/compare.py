@@ -185,19 +185,19 @@ def parse_vary(spec: str) -> tuple[str, list]:
     return key, values
 
 
-def _fmt_value(v) -> str:
+def format_value(v) -> str:
     if isinstance(v, float):
         return f"{v:g}"
     if isinstance(v, bool):
         return str(v).lower()
     if isinstance(v, (list, tuple)):
-        return "[" + ",".join(_fmt_value(x) for x in v) + "]"
+        return "[" + ",".join(format_value(x) for x in v) + "]"
     return str(v)
 
 
 def variants_for(key: str, values: Sequence) -> list[Variant]:
     short = key.split(".")[-1]
-    return [Variant(f"{short}={_fmt_value(v)}", {key: v}) for v in values]
+    return [Variant(f"{short}={format_value(v)}", {key: v}) for v in values]
 
 
 # ----- running ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ def run_variant(config: Config, seed: int, *, steps: int | None, epochs: int | N
     return SeedRun(seed, arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], final, hit, div), spe
 
 
-def _median_curve(runs: Sequence[SeedRun]):
+def median_curve(runs: Sequence[SeedRun]):
     """Median over seeds on the first run's steps (runs of one variant share their steps,
     except where one diverged: it counts as inf from there on)."""
     steps = max((r.steps for r in runs), key=len)
@@ -325,7 +325,7 @@ def compare(preset: Preset | Config | str, key: str | None = None, values: Seque
                                    target_loss=target_loss, target_accuracy=target_accuracy,
                                    check_every=check_every, stop_at_target=stop_at_target)
             runs.append(run)
-        s, tr, te = _median_curve(runs)
+        s, tr, te = median_curve(runs)
         results.append(VariantResult(variant, cfg, spe, tuple(runs), s, tr, te))
     return results
 

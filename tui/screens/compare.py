@@ -65,7 +65,7 @@ class Plan:
 
 def fmt(v) -> str:
     """A value as typed: ``0.3``, ``1e-05``, ``relu``."""
-    return cmp._fmt_value(v)
+    return cmp.format_value(v)
 
 
 def lr_values(config: Config) -> tuple[list[float], str]:
@@ -451,7 +451,7 @@ class CompareScreen(ModalScreen[None]):
                     return
                 runs.extend(result.runs)
             if len(runs) > 1:
-                s, tr, te = cmp._median_curve(runs)
+                s, tr, te = cmp.median_curve(runs)
                 result = cmp.VariantResult(variant, result.config, result.steps_per_epoch,
                                            tuple(runs), s, tr, te)
             if worker.is_cancelled:
