@@ -186,6 +186,7 @@ def parse_vary(spec: str) -> tuple[str, list]:
 
 
 def format_value(v) -> str:
+    """A varied value as a short label: 0.03, relu, [8,8]."""
     if isinstance(v, float):
         return f"{v:g}"
     if isinstance(v, bool):

@@ -11,6 +11,7 @@ straight to the trainer, which applies them between two steps.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -35,8 +36,10 @@ from .screens.main import MainScreen
 from .screens.presets import PresetPicker
 from .screens.prompt import PathPrompt
 from .widgets.config_pane import ConfigPane
+from .widgets.weights import capture_weights
 
 DEFAULT_FPS = 15.0
+WEIGHTS_INTERVAL = 0.5  #: seconds between copies of the weights for the heatmap, while training
 LR_STEP = 3.0
 #: slow-motion settings for [ and ]: steps a second (None: full speed)
 SPEEDS: tuple[float | None, ...] = (None, 1000.0, 300.0, 100.0, 30.0, 10.0, 3.0, 1.0)
@@ -103,6 +106,11 @@ class BackpropLab(App):
         self._want_running = False
         self._frame_pending = False
         self.frames = 0  #: frames drawn (tests and the benchmark read it)
+        #: the main screen sets this while the weights heatmap is on screen; the training
+        #: thread then copies the weights at a snapshot every WEIGHTS_INTERVAL seconds
+        self.want_weights = False
+        self.captured_weights: tuple[Snapshot, tuple] | None = None
+        self._weights_at = 0.0
 
     def _make_trainer(self, opened: Opened) -> Trainer:
         trainer = opened.trainer(snapshot_hz=self.fps, boundary_hz=min(5.0, self.fps),
@@ -140,6 +148,12 @@ class BackpropLab(App):
         """Training thread: ask for one frame; never queue more than one."""
         if not self._want_running:
             self.trainer.pause()
+        if self.want_weights:
+            now = time.perf_counter()
+            if now - self._weights_at >= WEIGHTS_INTERVAL or snap.state != "running":
+                # here, between two steps, the weights are those of this snapshot
+                self._weights_at = now
+                self.captured_weights = (snap, capture_weights(self.trainer.network))
         if not self._frame_pending:
             self._frame_pending = True
             self.post_message(FrameReady())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -17,6 +17,7 @@ from textual.widgets import Footer
 from engine.snapshot import Snapshot
 
 from ..widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLine
+from ..widgets.weights import WeightsView, capture_weights
 
 WIDE = 120  #: from this many columns the config pane sits beside the training panes
 
@@ -35,13 +36,18 @@ class MainScreen(Screen):
                 tooltip="Plot the loss against steps or epochs"),
         Binding("d", "toggle_points", "Points", show=False,
                 tooltip="Show or hide the data points on the boundary"),
+        Binding("w", "toggle_weights", "Weights", show=False,
+                tooltip="Show or hide the weights heatmap"),
     ]
 
     config_toggled: reactive[bool] = reactive(False)
+    weights_toggled: reactive[bool] = reactive(False)
 
     def __init__(self, trainer) -> None:
         super().__init__(id="main")
         self.trainer = trainer
+        self._weights_snap: Snapshot | None = None  #: the snapshot the heatmap shows
+        self._weights_from = None  #: the app's captured copy it shows, while training
 
     def compose(self) -> ComposeResult:
         t = self.trainer
@@ -56,8 +62,11 @@ class MainScreen(Screen):
                         yield BoundaryView(id="boundary")
                     with Container(id="loss-box", classes="pane"):
                         yield LossPlot(id="loss")
-                with Container(id="grads-box", classes="pane"):
-                    yield GradientBars(id="grads")
+                with Horizontal(id="bottom"):
+                    with Container(id="grads-box", classes="pane"):
+                        yield GradientBars(id="grads")
+                    with VerticalScroll(id="weights-box", classes="pane"):
+                        yield WeightsView(id="weights")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -75,6 +84,9 @@ class MainScreen(Screen):
         self.query_one("#boundary-box").border_title = "Boundary"
         self._set_loss_title()
         self.query_one("#grads-box").border_title = "Gradients"
+        self.query_one("#weights-box").border_title = "Weights"
+        self.query_one("#weights-box").border_subtitle = "w hide"
+        self.query_one(WeightsView).set_plain(plain)
         pane = self.query_one(ConfigPane)
         pane.border_title = "Configuration"
         pane.border_subtitle = "tab: next field · enter: apply · esc: done"
@@ -106,6 +118,47 @@ class MainScreen(Screen):
             box.border_subtitle = legend
         self.query_one(LossPlot).show(snap.history, urgent=urgent)
         self.query_one(GradientBars).show(snap.layers, snap.step, urgent=urgent)
+        self._show_weights(snap, urgent)
+
+    # ----- the weights heatmap ---------------------------------------------------------
+    @property
+    def weights_shown(self) -> bool:
+        """The heatmap is on screen (the app captures weights for it only then)."""
+        box = self.query_one("#weights-box")
+        return bool(box.display and self.query_one("#watch").display and box.region.width)
+
+    def _show_weights(self, snap: Snapshot, urgent: bool) -> None:
+        """Weights of this snapshot's step, a few times a second while training.
+
+        While a run goes, the training thread copies the weights at the snapshot moment
+        (``app.captured_weights``), so the heatmap never reads a network mid-step; when
+        no run goes the network is still and is read here."""
+        view = self.query_one(WeightsView)
+        if not self.weights_shown:
+            return
+        if snap.state == "running" or self.trainer.running:
+            captured = getattr(self.app, "captured_weights", None)
+            if captured is None or captured is self._weights_from:
+                return  # no newer copy yet: the training thread makes one every so often
+            self._weights_from = captured
+            weights = captured[1]
+        elif self._weights_snap is snap:
+            return
+        else:
+            weights = capture_weights(self.trainer.network)
+        self._weights_snap = snap
+        view.show(weights, None)
+
+    def action_toggle_weights(self) -> None:
+        """Show or hide the weights heatmap (shown by default from 120 columns)."""
+        self.weights_toggled = not self.weights_toggled
+        self._arrange()
+        self.call_after_refresh(self._refresh_weights)
+
+    def _refresh_weights(self) -> None:
+        self._weights_snap = None
+        if self.trainer.latest is not None:
+            self._show_weights(self.trainer.latest, True)
 
     async def use_trainer(self, trainer) -> None:
         """Show a different run (a preset or checkpoint was opened)."""
@@ -150,6 +203,13 @@ class MainScreen(Screen):
             pane.display = show_config
         if watch.display != (self.wide or not show_config):
             watch.display = self.wide or not show_config
+        weights = self.query_one("#weights-box")
+        show_weights = self.weights_toggled != self.wide
+        self.app.want_weights = show_weights and (self.wide or not show_config)
+        if weights.display != show_weights:
+            weights.display = show_weights
+            if show_weights:
+                self.call_after_refresh(self._refresh_weights)
         if not show_config and self.focused is not None and pane in self.focused.ancestors_with_self:
             self.set_focus(None)
         self.call_after_refresh(self._square_boundary)

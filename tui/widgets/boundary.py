@@ -75,25 +75,22 @@ class BoundaryView(LinePane):
         self.note = ""
         self.budget = Budget(share=0.05, min_interval=0.33)
         self._cells: np.ndarray | None = None  #: (rows, cols) what each cell showed last
-        self._timer = None
+        self._reuse = None  #: (cells, strips) of the last drawing, while redrawing
+        self._pending = False
 
     # ----- input -----------------------------------------------------------------------
     def show(self, boundary: Boundary | None, points: Points | None, n_classes: int,
              note: str = "", urgent: bool = True) -> None:
-        """Draw this boundary; unless ``urgent``, no sooner than the redraw budget allows."""
-        if boundary is self.boundary and points is self.points and note == self.note:
+        """Draw this boundary; unless ``urgent``, no sooner than the redraw budget allows
+        (a draw that has to wait is made by a later ``show``, in step with the frames)."""
+        if boundary is self.boundary and points is self.points and note == self.note \
+                and not self._pending:
             return
         self.boundary, self.points, self.n_classes, self.note = boundary, points, n_classes, note
-        if self._timer is not None:
-            if not urgent:
-                return  # a redraw is already due; it will draw this boundary
-            self._timer.stop()
-            self._timer = None
-        wait = 0.0 if urgent else self.budget.wait()
-        if wait > 0:
-            self._timer = self.set_timer(wait, self.invalidate)
+        if urgent or self.budget.wait() <= 0:
+            self.invalidate(full=False)
         else:
-            self.invalidate()
+            self._pending = True
 
     def toggle_points(self) -> None:
         self.show_points = not self.show_points
@@ -104,16 +101,23 @@ class BoundaryView(LinePane):
             self.plain = plain
             self.invalidate()
 
-    def invalidate(self) -> None:
-        """Draw again now; only rows that come out different are sent to the terminal."""
-        self._timer = None
+    def invalidate(self, full: bool = True) -> None:
+        """Draw again now; only cells that come out different are sent to the terminal.
+
+        Unless ``full``, rows whose cells did not change keep their old strips (they
+        are not even rebuilt)."""
+        self._pending = False
         width, height = self.size
         if width <= 0 or height <= 0:
             return
         start = time.perf_counter()
         old = self._cells
+        self._reuse = None if full or len(self._lines) != height else (old, self._lines)
         self._cells = None
-        lines = self._draw(width, height)
+        try:
+            lines = self._draw(width, height)
+        finally:
+            self._reuse = None
         regions = changed_regions(old, self._cells)
         self.budget.spent(time.perf_counter() - start)
         self.set_lines(lines, regions)
@@ -220,7 +224,13 @@ class BoundaryView(LinePane):
         img = np.clip(img, 0, 255).astype(np.uint8)
         # what each cell shows, as one number: used to send only the cells that changed
         packed = (img[..., 0].astype(np.int64) << 16) | (img[..., 1].astype(np.int64) << 8) | img[..., 2]
-        self._cells = (packed[0::2] << 24) | packed[1::2]
+        cells = self._cells = (packed[0::2] << 24) | packed[1::2]
+        reuse = self._reuse
+        if reuse is not None and reuse[0] is not None and reuse[0].shape == cells.shape:
+            same = ~np.any(reuse[0] != cells, axis=1)
+            old_lines = reuse[1]
+            return [old_lines[y] if same[y] else self._row(img[2 * y], img[2 * y + 1])
+                    for y in range(height)]
         return [self._row(img[2 * y], img[2 * y + 1]) for y in range(height)]
 
     def _row(self, top: np.ndarray, bottom: np.ndarray) -> Strip:

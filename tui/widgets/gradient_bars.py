@@ -87,30 +87,25 @@ class GradientBars(LinePane):
         self.stats: tuple[LayerStats, ...] = ()
         self.step = 0
         self.plain = False
-        self.budget = Budget(share=0.05, min_interval=0.2)  #: numbers at most 5 times a second
-        self._timer = None
+        self.budget = Budget(share=0.03, min_interval=0.25)  #: numbers at most 4 times a second
+        self._pending = False
 
     def show(self, layers: tuple[LayerStats, ...], step: int, urgent: bool = True) -> None:
-        """Show these layer statistics; unless ``urgent``, within the redraw budget."""
-        if layers == self.stats and (step > 0) == (self.step > 0):
+        """Show these layer statistics; unless ``urgent``, within the redraw budget (a
+        draw that has to wait is made by a later ``show``, in step with the frames)."""
+        if layers == self.stats and (step > 0) == (self.step > 0) and not self._pending:
             return
         resize = len(layers) != len(self.stats)
         self.stats, self.step = layers, step
         if resize:
             self.refresh(layout=True)
-        if self._timer is not None:
-            if not urgent:
-                return
-            self._timer.stop()
-            self._timer = None
-        wait = 0.0 if urgent or resize else self.budget.wait()
-        if wait > 0:
-            self._timer = self.set_timer(wait, self.redraw)
-        else:
+        if urgent or resize or self.budget.wait() <= 0:
             self.redraw()
+        else:
+            self._pending = True
 
     def redraw(self) -> None:
-        self._timer = None
+        self._pending = False
         width = self.size.width
         if width <= 0:
             return

@@ -1,8 +1,15 @@
 """Train and test loss against step or epoch, drawn with plotext.
 
 The trainer keeps a bounded, evenly thinned history; this widget thins it again to
-about two points per column, so drawing cost depends on the pane's width, never on
+about one point per column (plotext joins them with
+braille lines), so drawing cost depends on the pane's width, never on
 the length of the run.
+
+plotext is called directly (not through ``textual-plotext``): its figure builds a
+character matrix, and this widget turns that matrix into strips itself (skipping
+plotext's ANSI string and Rich's ANSI parser), with one style per colour run, and
+sends only the rows that changed. plotext is imported on the first draw, so it costs
+nothing before the first frame.
 """
 
 from __future__ import annotations
@@ -10,11 +17,17 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from textual_plotext import PlotextPlot
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
 
 from engine.snapshot import History
 
 from .budget import Budget
+from .lines import LinePane
+
+COLOURS = {"train": (90, 170, 255), "test": (255, 170, 60)}
 
 
 def thin(x: np.ndarray, *ys: np.ndarray, limit: int) -> tuple[np.ndarray, ...]:
@@ -26,7 +39,14 @@ def thin(x: np.ndarray, *ys: np.ndarray, limit: int) -> tuple[np.ndarray, ...]:
     return (x[idx], *(y[idx] for y in ys))
 
 
-class LossPlot(PlotextPlot):
+def _figure():
+    """A fresh plotext figure (plotext is imported here, on the first draw)."""
+    from plotext._figure import _figure_class
+
+    return _figure_class()
+
+
+class LossPlot(LinePane):
     """Loss curves; ``log_scale`` and ``x_axis`` ("step" or "epoch") are toggles."""
 
     DEFAULT_CSS = """
@@ -39,39 +59,49 @@ class LossPlot(PlotextPlot):
         self.log_scale = False
         self.x_axis = "step"
         self.plain = False
-        self.budget = Budget(share=0.08, min_interval=0.5)  #: at most 2 draws a second
-        self._timer = None
+        self.budget = Budget(share=0.05, min_interval=0.5)  #: at most 2 draws a second
+        self.draws = 0  #: plotext builds so far (tests read it)
+        self._pending = False
+        self._fig = None
+        self._styles: dict[object, Style] = {}
+        self._drawn_key = None
+        self._base: Style | None = None
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._restyle())
+
+    def _restyle(self) -> None:
+        self._styles.clear()
+        self._drawn_key = None
+        self.redraw()
 
     def show(self, history: History, urgent: bool = True) -> None:
-        """Plot this history; unless ``urgent``, no sooner than the redraw budget allows."""
+        """Plot this history; unless ``urgent``, no sooner than the redraw budget allows.
+
+        No timers: a draw that has to wait is made by a later ``show`` (the next frame),
+        so every pane that changes lands in the same screen update."""
         old = self.history
-        if old is not None and history is not None and len(history) == len(old) \
-                and len(history) and history.steps[-1] == old.steps[-1] \
-                and history.train_loss[-1] == old.train_loss[-1]:
+        same = old is not None and history is not None and len(history) == len(old) \
+            and len(history) and history.steps[-1] == old.steps[-1] \
+            and history.train_loss[-1] == old.train_loss[-1]
+        if same and not self._pending:
             return
         self.history = history
-        if self._timer is not None:  # a later draw is already due: it will use this history
-            if not urgent:
-                return
-            self._timer.stop()
-            self._timer = None
-        wait = 0.0 if urgent else self.budget.wait()
-        if wait > 0:
-            self._timer = self.set_timer(wait, self._redraw)
+        if urgent or self.budget.wait() <= 0:
+            self.redraw()
         else:
-            self.refresh()
-
-    def _redraw(self) -> None:
-        self._timer = None
-        self.refresh()
+            self._pending = True
 
     def toggle_log(self) -> None:
         self.log_scale = not self.log_scale
-        self.refresh()
+        self.redraw()
 
     def toggle_axis(self) -> None:
         self.x_axis = "epoch" if self.x_axis == "step" else "step"
-        self.refresh()
+        self.redraw()
+
+    def on_resize(self) -> None:
+        self.redraw()
 
     def series(self) -> dict[str, tuple[list[float], list[float]]]:
         """What would be plotted now: name -> (x, y); only finite (and > 0 in log scale)."""
@@ -79,7 +109,7 @@ class LossPlot(PlotextPlot):
         if h is None or len(h) == 0:
             return {}
         x = np.asarray(h.epochs if self.x_axis == "epoch" else h.steps, dtype=np.float64)
-        x, train, test = thin(x, h.train_loss, h.test_loss, limit=max(8, 2 * self.size.width))
+        x, train, test = thin(x, h.train_loss, h.test_loss, limit=max(8, self.size.width))
         out = {}
         for name, y in (("train", train), ("test", test)):
             keep = np.isfinite(y) & (y > 0 if self.log_scale else True)
@@ -87,27 +117,78 @@ class LossPlot(PlotextPlot):
                 out[name] = (x[keep].tolist(), y[keep].tolist())
         return out
 
-    def render(self):
+    # ----- drawing ---------------------------------------------------------------------
+    def redraw(self) -> None:
+        """Build the plot now and send the rows that differ from the last drawing."""
+        self._pending = False
+        width, height = self.size
+        if width <= 0 or height <= 0 or not self.is_mounted:
+            return
+        series = self.series()
+        key = (width, height, self.log_scale, self.x_axis, self.plain,
+               tuple((n, tuple(x), tuple(y)) for n, (x, y) in series.items()))
+        if key == self._drawn_key:
+            return
         start = time.perf_counter()
-        try:
-            return self._render_plot()
-        finally:
-            self.budget.spent(time.perf_counter() - start)
+        lines = self._build(series, width, height)
+        self._drawn_key = key
+        self.draws += 1
+        self.budget.spent(time.perf_counter() - start)
+        self.set_lines(lines)
 
-    def _render_plot(self):
-        plt = self.plt
+    def _build(self, series, width: int, height: int) -> list[Strip]:
+        if self._fig is None:
+            self._fig = _figure()
+        plt = self._fig
         plt.clear_data()
         plt.clear_figure()
-        series = self.series()
+        plt.theme("clear")  # no colours of its own: the pane's style shows through
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
         markers = {"train": "dot", "test": "x"} if self.plain else {"train": "braille",
                                                                       "test": "braille"}
-        colors = {"train": (90, 170, 255), "test": (255, 170, 60)}
         for name, (x, y) in series.items():
             if len(x) > 1:  # one point (before any step) makes no curve
                 plt.plot(x, y, label=name, marker=markers[name],
-                         color=None if self.plain else colors[name])
+                         color="default" if self.plain else COLOURS[name])
         plt.yscale("log" if self.log_scale else "linear")
         plt.xlabel(self.x_axis + (" · log loss" if self.log_scale else ""))
         if all(len(x) <= 1 for x, _ in series.values()):
             plt.title("space: train · n: one step")
-        return super().render()
+        plt._build_matrix()
+        matrix = plt.monitor.matrix
+        base = self.rich_style
+        if base != self._base:
+            self._base, self._styles = base, {}
+        rows = []
+        for marker, colour in zip(reversed(matrix.marker), reversed(matrix.fullground)):
+            rows.append(self._strip(marker, colour, width, base))
+        blank = Strip.blank(width, base)
+        return (rows + [blank] * height)[:height]
+
+    def _strip(self, marker: list[str], colour: list, width: int, base: Style) -> Strip:
+        """One row of plotext's matrix as a strip: one segment per run of one colour."""
+        segments = []
+        n = min(width, len(marker))
+        start = 0
+        while start < n:
+            c = colour[start]
+            end = start + 1
+            while end < n and colour[end] == c:
+                end += 1
+            segments.append(Segment("".join(marker[start:end]), self._style(c, base)))
+            start = end
+        if n < width:
+            segments.append(Segment(" " * (width - n), base))
+        return Strip(segments, width)
+
+    def _style(self, colour, base: Style) -> Style:
+        key = colour if isinstance(colour, (tuple, str, int)) else repr(colour)
+        style = self._styles.get(key)
+        if style is None:
+            if isinstance(colour, tuple) and len(colour) == 3:
+                style = base + Style(color=Color.from_rgb(*colour))
+            else:
+                style = base
+            self._styles[key] = style
+        return style
