@@ -38,7 +38,7 @@ from .screens.prompt import PathPrompt
 from .widgets.config_pane import ConfigPane
 from .widgets.weights import capture_weights
 
-DEFAULT_FPS = 15.0
+DEFAULT_FPS = 12.0
 WEIGHTS_INTERVAL = 0.5  #: seconds between copies of the weights for the heatmap, while training
 LR_STEP = 3.0
 #: slow-motion settings for [ and ]: steps a second (None: full speed)

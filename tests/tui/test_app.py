@@ -541,3 +541,45 @@ async def test_slow_motion_keys(make_app):
         assert 1 <= app.trainer.step_count <= 12  # about ten steps a second, not thousands
         await pilot.press(*["right_square_bracket"] * 6)
         assert app.trainer.speed_limit is None and "≤" not in status(app)
+
+
+async def test_weights_toggle(make_app):
+    from tui.widgets.weights import WeightsView
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main
+        box = main.query_one("#weights-box")
+        view = main.query_one(WeightsView)
+        await pilot.pause()
+        assert not box.display and not app.want_weights  # narrow: hidden, nothing copied
+        await pilot.press("n")
+        await pilot.press("w")
+        await pilot.pause()
+        assert box.display and box.region.width and app.want_weights
+        assert "Weights" in screen_text(app)
+        assert len(view.weights) == len(app.trainer.network.layers)
+        assert np.array_equal(view.weights[0], app.trainer.network.layers[0].W)
+        # while training, the heatmap follows copies taken by the training thread
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: app.captured_weights is not None
+                       and app.captured_weights[1] is view.weights
+                       and app.captured_weights[0].step > 1)
+        await press_live(pilot, "space")
+        await wait_for(pilot, lambda: not app.training)
+        await pilot.pause()
+        # paused: exactly the network's weights
+        assert np.array_equal(view.weights[1], app.trainer.network.layers[1].W)
+        await pilot.press("w")
+        await pilot.pause()
+        assert not box.display and not app.want_weights
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        main = app.main
+        box = main.query_one("#weights-box")
+        await pilot.pause()
+        assert box.display and box.region.width  # wide: shown by default
+        assert main.query_one(WeightsView).weights
+        await pilot.press("w")
+        await pilot.pause()
+        assert not box.display

@@ -111,12 +111,14 @@ class MainScreen(Screen):
             f"no 2-D view: '{data.name}' has {data.n_features} inputs")
         urgent = snap.state != "running"  # a still picture is drawn at once and completely
         boundary = self.query_one(BoundaryView)
-        boundary.show(snap.boundary, snap.points, snap.n_classes, note, urgent=urgent)
+        # at most one of the two costly panes draws in a frame, so that no frame holds the
+        # interpreter (and a key press waiting behind it) for long
+        drew = self.query_one(LossPlot).show(snap.history, urgent=urgent)
+        boundary.show(snap.boundary, snap.points, snap.n_classes, note, urgent=urgent, hold=drew)
         box = self.query_one("#boundary-box")
         legend = boundary.legend()
         if box.border_subtitle != legend:
             box.border_subtitle = legend
-        self.query_one(LossPlot).show(snap.history, urgent=urgent)
         self.query_one(GradientBars).show(snap.layers, snap.step, urgent=urgent)
         self._show_weights(snap, urgent)
 
@@ -124,8 +126,7 @@ class MainScreen(Screen):
     @property
     def weights_shown(self) -> bool:
         """The heatmap is on screen (the app captures weights for it only then)."""
-        box = self.query_one("#weights-box")
-        return bool(box.display and self.query_one("#watch").display and box.region.width)
+        return bool(self.query_one("#weights-box").display and self.query_one("#watch").display)
 
     def _show_weights(self, snap: Snapshot, urgent: bool) -> None:
         """Weights of this snapshot's step, a few times a second while training.

@@ -80,17 +80,19 @@ class BoundaryView(LinePane):
 
     # ----- input -----------------------------------------------------------------------
     def show(self, boundary: Boundary | None, points: Points | None, n_classes: int,
-             note: str = "", urgent: bool = True) -> None:
+             note: str = "", urgent: bool = True, hold: bool = False) -> bool:
         """Draw this boundary; unless ``urgent``, no sooner than the redraw budget allows
-        (a draw that has to wait is made by a later ``show``, in step with the frames)."""
+        (a draw that has to wait is made by a later ``show``, in step with the frames;
+        ``hold`` defers it to a later frame). Returns whether it drew."""
         if boundary is self.boundary and points is self.points and note == self.note \
                 and not self._pending:
-            return
+            return False
         self.boundary, self.points, self.n_classes, self.note = boundary, points, n_classes, note
-        if urgent or self.budget.wait() <= 0:
+        if urgent or (not hold and self.budget.wait() <= 0):
             self.invalidate(full=False)
-        else:
-            self._pending = True
+            return True
+        self._pending = True
+        return False
 
     def toggle_points(self) -> None:
         self.show_points = not self.show_points

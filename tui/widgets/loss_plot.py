@@ -75,22 +75,25 @@ class LossPlot(LinePane):
         self._drawn_key = None
         self.redraw()
 
-    def show(self, history: History, urgent: bool = True) -> None:
+    def show(self, history: History, urgent: bool = True, hold: bool = False) -> bool:
         """Plot this history; unless ``urgent``, no sooner than the redraw budget allows.
 
         No timers: a draw that has to wait is made by a later ``show`` (the next frame),
-        so every pane that changes lands in the same screen update."""
+        so every pane that changes lands in the same screen update. ``hold`` (another
+        pane already drew in this frame) defers a non-urgent draw to a later frame.
+        Returns whether it drew."""
         old = self.history
         same = old is not None and history is not None and len(history) == len(old) \
             and len(history) and history.steps[-1] == old.steps[-1] \
             and history.train_loss[-1] == old.train_loss[-1]
         if same and not self._pending:
-            return
+            return False
         self.history = history
-        if urgent or self.budget.wait() <= 0:
+        if urgent or (not hold and self.budget.wait() <= 0):
             self.redraw()
-        else:
-            self._pending = True
+            return True
+        self._pending = True
+        return False
 
     def toggle_log(self) -> None:
         self.log_scale = not self.log_scale

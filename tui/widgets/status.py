@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from engine.snapshot import Snapshot
 
 from ..format import num, pct, rate
+from .lines import text_strip
 
 STATE_LABELS = {
     "idle": ("○ ready", "status-idle"),
@@ -72,6 +74,8 @@ class StatusLine(Widget):
         super().__init__(**kwargs)
         self._parts: list[tuple[str, str]] = []
         self._state = "idle"
+        self._strip: Strip | None = None
+        self._strip_key = None
 
     def show(self, snap: Snapshot, pending: bool = False, speed_limit: float | None = None
              ) -> None:
@@ -86,11 +90,31 @@ class StatusLine(Widget):
         self.set_class(snap.state == "running", "-running")
         self.text = text
 
-    def render(self) -> Text:
-        out = Text(no_wrap=True, overflow="ellipsis")
+    def watch_text(self) -> None:
+        self._strip = None
+
+    def render_line(self, y: int) -> Strip:
+        """The line is built once per change of text (not per screen update), straight
+        to a strip: no markup parsing or wrapping on the way."""
+        width = self.size.width
+        style = self.rich_style
+        if y != 0:
+            return Strip.blank(width, style)
+        key = (width, style, frozenset(self.classes), self.app.theme)
+        if self._strip is None or self._strip_key != key:
+            self._strip = text_strip(self.render_text(), width, self.app.console, style)
+            self._strip_key = key
+        return self._strip
+
+    def render_text(self) -> Text:
+        out = Text(no_wrap=True, overflow="ellipsis", end="")
         for i, (piece, kind) in enumerate(self._parts):
             if i:
                 out.append("  ")
             style = self.get_component_rich_style(f"status--{kind}") if kind else ""
             out.append(piece, style)
+        out.truncate(self.size.width, overflow="ellipsis")
         return out
+
+    def render(self) -> Text:
+        return self.render_text()
