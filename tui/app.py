@@ -81,13 +81,16 @@ class BackpropLab(App):
         Binding("t", "toggle_theme", "Theme", show=False, tooltip="Light or dark theme"),
         Binding("i", "inspect", "Inspect", show=False,
                 tooltip="Inspector: one step's forward and backward pass, number by number"),
+        Binding("v", "compare", "Compare", show=False,
+                tooltip="Compare variants of this run (optimizers, learning rates, ...): "
+                        "loss curves overlaid"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
     #: app actions that only make sense on a full screen (not under a modal dialog)
     TRAINING_ACTIONS = {"toggle_run", "step", "step_epoch", "reset", "lr_up", "lr_down",
                         "presets", "save", "open", "export", "help", "toggle_theme", "inspect",
-                        "slower", "faster"}
+                        "slower", "faster", "compare"}
 
     def __init__(self, opened: Opened | None = None, *, fps: float = DEFAULT_FPS,
                  grid: tuple[int, int] = (40, 80), save_dir: str | os.PathLike | None = None,
@@ -391,6 +394,14 @@ class BackpropLab(App):
     def on_inspector_screen_step_applied(self, _message) -> None:
         self.redraw()
 
+    async def action_compare(self) -> None:
+        """Open the comparison screen (tui/screens/compare.py) on the run's current config."""
+        from .screens.compare import CompareScreen
+
+        await self.stop_training()  # the variants train in their own thread
+        self.redraw()
+        self.push_screen(CompareScreen(self.trainer))
+
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
@@ -442,6 +453,8 @@ class BackpropLab(App):
             ("Light / dark", "Switch between light and dark theme (t)", self.action_toggle_theme),
             ("Inspector", "One step's forward and backward pass in numbers (i)",
              self.action_inspect),
+            ("Compare", "Variants of this run side by side: optimizers, learning rates, "
+             "activations or any setting (v)", self.action_compare),
             ("Help", "Keys and what each pane shows (?)", self.action_help),
         ]
         for title, help_text, callback in commands:

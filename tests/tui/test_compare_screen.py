@@ -164,3 +164,17 @@ def test_compare_screen_snapshot(snap_compare, size):
         await finished(pilot, screen)
 
     assert snap_compare(_done_app(), run_before=run_before, terminal_size=size)
+
+
+async def test_v_pauses_training_and_opens_compare_on_the_current_config(make_app):
+    app = make_app("optimizer-race")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.trainer.step_count > 0)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+        assert not app.training and app.trainer.latest.state in ("paused", "finished")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, CompareScreen))
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Compare" in titles
