@@ -94,6 +94,8 @@ class Trainer:
         #: steps a second that ``run`` may take at most (None: as fast as it can); any thread
         #: may change it while a run goes, e.g. a display's slow-motion control
         self.speed_limit: float | None = None
+        self._hold_until = 0.0
+        self._wake = threading.Event()
         self._build(config, config.training.seed)
 
     # ----- building ------------------------------------------------------------------
@@ -173,6 +175,19 @@ class Trainer:
     def pause(self) -> None:
         """Ask a running ``run`` to return after the current step."""
         self._pause.set()
+        self._wake.set()
+
+    def hold(self, seconds: float = 0.1) -> None:
+        """Ask a running ``run`` to stand aside for up to ``seconds`` (it sleeps, leaving the
+        interpreter to other threads), e.g. while a display answers a key press.
+        ``release_hold`` ends the hold early."""
+        self._wake.clear()
+        self._hold_until = time.perf_counter() + seconds
+
+    def release_hold(self) -> None:
+        """End a ``hold``: training goes on at once."""
+        self._hold_until = 0.0
+        self._wake.set()
 
     stop = pause
 
@@ -385,6 +400,9 @@ class Trainer:
                         continue  # paused while waiting: the loop's top handles it
                     last_step_at = time.perf_counter()
                 now = time.perf_counter()
+                if now < self._hold_until:
+                    self._wake.wait(self._hold_until - now)
+                    continue
                 due = now >= next_snapshot
                 ends_epoch = (on_epoch is not None or has_target) and self._ends_epoch()
                 if not self._train_step(detailed=due or (ends_epoch and on_epoch is not None)):

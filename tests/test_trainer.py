@@ -133,3 +133,23 @@ def test_target_accuracy_stops_the_run():
     tr = engine.Trainer(engine.load_preset("xor"), snapshot_hz=1000)
     snap = tr.run(target_accuracy=0.9, max_epochs=500)
     assert snap.state == "finished" and snap.test_accuracy >= 0.9 and snap.epoch < 500
+
+
+def test_hold_makes_a_run_stand_aside_until_released():
+    tr = engine.Trainer(config(), snapshot_hz=50)
+    worker = threading.Thread(target=tr.run)
+    worker.start()
+    try:
+        time.sleep(0.1)
+        tr.hold(5.0)
+        time.sleep(0.05)  # the step in flight finishes
+        held_at = tr.step_count
+        time.sleep(0.2)
+        assert tr.step_count == held_at  # no training while held
+        tr.release_hold()
+        time.sleep(0.1)
+        assert tr.step_count > held_at
+    finally:
+        tr.pause()
+        worker.join(5)
+    assert not worker.is_alive()

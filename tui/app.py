@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -38,7 +38,8 @@ from .screens.prompt import PathPrompt
 from .widgets.config_pane import ConfigPane
 from .widgets.weights import capture_weights
 
-DEFAULT_FPS = 12.0
+DEFAULT_FPS = 10.0
+KEY_HOLD_S = 0.1  #: longest that training stands aside while a key press is answered
 WEIGHTS_INTERVAL = 0.5  #: seconds between copies of the weights for the heatmap, while training
 LR_STEP = 3.0
 #: slow-motion settings for [ and ]: steps a second (None: full speed)
@@ -133,6 +134,14 @@ class BackpropLab(App):
     @property
     def config_pane(self) -> ConfigPane:
         return self.main.query_one(ConfigPane)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Training and the display share one interpreter: while a key is answered, training
+        # stands aside until the screen has shown the answer, so keys feel immediate.
+        if isinstance(event, events.Key) and self.training:
+            self.trainer.hold(KEY_HOLD_S)
+            self.call_after_refresh(self.trainer.release_hold)
+        await super().on_event(event)
 
     # ----- the training worker -----------------------------------------------------------
     def _train(self) -> None:
