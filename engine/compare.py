@@ -202,18 +202,20 @@ def variants_for(key: str, values: Sequence) -> list[Variant]:
 
 
 # ----- running ----------------------------------------------------------------------------
+def check_variant(config: Config, variant: Variant) -> Config:
+    """The variant's config, or EngineError with the config's own one-line reason."""
+    for key in variant.values:
+        head = key.partition("[*]")[0]
+        try:
+            config.get(head)
+        except (AttributeError, IndexError, KeyError, TypeError):
+            raise EngineError(f"{key}: no such setting") from None
+    return with_values(config, variant.values)
+
+
 def _checked_configs(config: Config, variants: Sequence[Variant]) -> list[Config]:
     """Every variant's config, validated before anything trains (bad input fails fast)."""
-    out = []
-    for v in variants:
-        for key in v.values:
-            head = key.partition("[*]")[0]
-            try:
-                config.get(head)
-            except (AttributeError, IndexError, KeyError, TypeError):
-                raise EngineError(f"{key}: no such setting") from None
-        out.append(with_values(config, v.values))
-    return out
+    return [check_variant(config, v) for v in variants]
 
 
 def run_variant(config: Config, seed: int, *, steps: int | None, epochs: int | None,

@@ -35,7 +35,7 @@ from engine.activations import HIDDEN_ACTIVATIONS
 from engine.cli import parse_value
 from engine.config import Config
 from engine.errors import EngineError
-from engine.lessons import make_trainer, with_values
+from engine.lessons import make_trainer
 from engine.presets import Preset
 
 from ..widgets.choice import Choice
@@ -97,17 +97,6 @@ def parse_spec(text: str) -> tuple[str, list]:
     if any(v == "" for v in values):
         raise EngineError(f"{key}: empty value in '{rest.strip()}'")
     return key, values
-
-
-def check_variant(config: Config, variant: cmp.Variant) -> Config:
-    """The variant's config, or EngineError with the config's own reason."""
-    for key in variant.values:
-        head = key.partition("[*]")[0]
-        try:
-            config.get(head)
-        except (AttributeError, IndexError, KeyError, TypeError):
-            raise EngineError(f"{key}: no such setting") from None
-    return with_values(config, variant.values)
 
 
 def num(x, spec: str = ".4g") -> str:
@@ -399,7 +388,7 @@ class CompareScreen(ModalScreen[None]):
             elif key == "model.layers[*].activation":  # the name alone says it
                 variants = [cmp.Variant(fmt(v), {key: v}) for v in values]
         for variant in variants:
-            check_variant(self.config, variant)
+            cmp.check_variant(self.config, variant)
         return Plan(variants, note)
 
     def read_int(self, field_id: str, name: str, low: int, high: int) -> int:
