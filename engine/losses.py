@@ -173,7 +173,8 @@ class CrossEntropy(Loss):
 
     def value_and_delta(self, z, a, t, activation, delta):
         loss = self.value(z, a, t)
-        np.subtract(a, t, out=delta)
+        np.multiply(a, np.add.reduce(t, axis=1, keepdims=True), out=delta)
+        delta -= t
         delta *= 1.0 / delta.shape[0]
         return loss
 
@@ -208,7 +209,10 @@ class CrossEntropy(Loss):
         log_probs *= t
         per_row = np.add.reduce(log_probs, axis=1, out=ws.row_tmp[:, 0])
         loss = -np.add.reduce(per_row) / n
-        np.subtract(a, t, out=delta)
+        # dL/dz = (p * sum(t) - t) / n, as torch for any target rows; one-hot rows sum to
+        # exactly 1, so this equals the label path bit for bit
+        np.multiply(a, np.add.reduce(t, axis=1, keepdims=True), out=delta)
+        delta -= t
         delta *= 1.0 / n
         return float(loss)
 

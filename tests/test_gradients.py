@@ -99,3 +99,12 @@ def test_float32_close_to_float64():
     l32, g32 = net32.loss_and_grads(X.astype(np.float32), Y.astype(np.float32), loss="bce")
     assert l32 == pytest.approx(l64, rel=1e-5)
     np.testing.assert_allclose(g32.flat, g64.flat, rtol=1e-3, atol=1e-6)
+
+
+def test_ce_with_probability_targets_that_do_not_sum_to_one():
+    # PyTorch's CrossEntropyLoss accepts any target rows: dL/dz = (p * sum(t) - t) / n
+    rng = np.random.default_rng(11)
+    net, X, _ = make_case(rng, "tanh", "softmax", "ce", 2)
+    T = rng.random((X.shape[0], net.sizes[-1])) * 2
+    value, grads = net.loss_and_grads(X, T, loss="ce")
+    np.testing.assert_allclose(grads.flat, numeric_grad(net, X, T, "ce"), rtol=1e-5, atol=1e-8)
