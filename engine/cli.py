@@ -84,7 +84,7 @@ def summary_lines(snap, title: str) -> list[str]:
         acc = f"  accuracy: train {snap.train_accuracy:.1%}{test}"
     lines = [
         f"{title}",
-        f"  state: {snap.state}" + (f" ({snap.reason})" if snap.diverged else ""),
+        f"  state: {snap.state}" + (f" ({snap.reason})" if snap.reason else ""),
         f"  epochs: {snap.epoch}  steps: {snap.step}  steps/s: {snap.steps_per_sec:,.0f}",
         f"  loss: train {snap.train_loss:.5g}, test {snap.test_loss:.5g}"
         + (f" (penalty {snap.penalty:.3g} not included)" if snap.penalty else ""),

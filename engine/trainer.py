@@ -370,10 +370,11 @@ class Trainer:
             self._running = True
             self._pause.clear()
             self._state = "running"
+            self._reason = None
         interval = 1.0 / self.snapshot_hz if self.snapshot_hz > 0 else math.inf
         commands, pause = self._commands, self._pause
         steps_done = 0
-        finished = False
+        finished: str | None = None  # why the run ended on its own, if it did
         has_target = target_loss is not None or target_accuracy is not None
         t0 = last = time.perf_counter()
         last_step = self.step_count
@@ -388,10 +389,10 @@ class Trainer:
                 if pause.is_set():
                     break
                 if max_steps is not None and steps_done >= max_steps:
-                    finished = True
+                    finished = f"took the {max_steps} steps asked for"
                     break
                 if max_epochs is not None and self.epoch >= max_epochs:
-                    finished = True
+                    finished = f"reached epoch {max_epochs}"
                     break
                 limit = self.speed_limit
                 if limit:  # slow motion: wait out the rest of this step's share of a second
@@ -415,7 +416,9 @@ class Trainer:
                     if on_epoch is not None:
                         on_epoch(snap)
                     if self._reached(snap, target_loss, target_accuracy):
-                        finished = True
+                        finished = (f"reached the target loss {target_loss:g}"
+                                    if target_loss is not None and snap.train_loss <= target_loss
+                                    else f"reached the target accuracy {target_accuracy:.0%}")
                         break
                 if due:
                     self._account(now - last, self.step_count - last_step)
@@ -433,7 +436,7 @@ class Trainer:
                 if self._state != "diverged":
                     self._state = "finished" if finished else "paused"
                 if self._state == "finished":
-                    self._reason = "reached the stop condition"
+                    self._reason = f"{finished} at step {self.step_count}"
                 self._running = False
                 self.latest = self._make_snapshot(record=True)
         if on_snapshot is not None:
