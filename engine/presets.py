@@ -63,8 +63,13 @@ def load_preset(ref: str | os.PathLike) -> Preset:
             raise ConfigError(f"no bundled preset named '{ref_s}'; bundled: {choices(bundled_names())}")
         return parse_preset(entry.read_text(encoding="utf-8"), name=ref_s, source=f"{ref_s}.toml")
     path = Path(ref_s)
+    if path.is_dir():
+        raise ConfigError("is a folder; name a preset .toml file in it", source=ref_s)
     if not path.is_file():
         raise ConfigError("no such file", source=ref_s)
+    if path.suffix.lower() == ".csv":
+        raise ConfigError("a CSV is data, not a preset; write a preset with [data] "
+                          "dataset = 'csv', path and label, and open that", source=ref_s)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -116,3 +116,12 @@ def test_csv_path_is_relative_to_the_preset(tmp_path):
     assert preset.config.data.path == str(tmp_path / "d.csv")
     trainer = engine.Trainer(preset)
     assert trainer.data.n_features == 2 and trainer.data.n_classes == 2
+
+
+def test_a_csv_or_a_folder_is_not_a_preset(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n1,2,0\n")
+    with pytest.raises(ConfigError, match="d.csv: a CSV is data, not a preset; write a preset with"):
+        load_preset(str(data))
+    with pytest.raises(ConfigError, match="is a folder; name a preset .toml file in it"):
+        load_preset(str(tmp_path) + "/")
