@@ -377,11 +377,16 @@ def run_pinned(iterations: int = 15, quick: bool = False, use_torch: bool = True
         cmd.append("--quick")
     if not use_torch:
         cmd.append("--no-torch")
+    return _pinned_worker(cmd, timeout, "benchmark")
+
+
+def _pinned_worker(cmd: list[str], timeout: float, what: str) -> dict:
+    """Run a worker command with one BLAS thread and return the JSON it prints."""
     proc = subprocess.run(cmd, env=pinned_env(1), capture_output=True, text=True,
                           timeout=timeout)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"benchmark worker failed: {tail}")
+        raise RuntimeError(f"{what} worker failed: {tail}")
     return json.loads(proc.stdout)
 
 
@@ -428,12 +433,7 @@ def long_run_memory(steps: int = 1_000_000, preset: str = "xor", chunk: int = 50
 def memory_pinned(steps: int = 1_000_000, timeout: float = 3600.0) -> dict:
     """``long_run_memory`` in a fresh interpreter (its RSS is the trainer's alone)."""
     cmd = [sys.executable, "-m", "engine.bench", "--worker", "--json", "--memory", str(steps)]
-    proc = subprocess.run(cmd, env=pinned_env(1), capture_output=True, text=True,
-                          timeout=timeout)
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"memory worker failed: {tail}")
-    return json.loads(proc.stdout)
+    return _pinned_worker(cmd, timeout, "memory")
 
 
 def memory_line(m: dict) -> str:
