@@ -99,9 +99,10 @@ class Trainer:
         self._build(config, config.training.seed)
 
     # ----- building ------------------------------------------------------------------
-    def _build(self, config: Config, seed: int) -> None:
-        data = build_dataset(config)
-        config.check(n_classes=data.n_classes)
+    def _build(self, config: Config, seed: int, data: Dataset | None = None) -> None:
+        if data is None:
+            data = build_dataset(config)
+            config.check(n_classes=data.n_classes)
         self.config = config
         self.data = data
         self.loss_name = config.loss_name(data.n_classes)
@@ -226,7 +227,7 @@ class Trainer:
         if self.config.needs_new_weights(config):
             data = build_dataset(config)  # raises before anything changes
             config.check(n_classes=data.n_classes)
-            self._submit(lambda: self._build(config, config.training.seed))
+            self._submit(lambda: self._build(config, config.training.seed, data))
             return True
         self._submit(lambda: self._apply_training(config))
         return False
