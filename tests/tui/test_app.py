@@ -210,12 +210,16 @@ async def test_select_changes_optimizer_live(make_app):
         assert app.config_pane.row("model.loss").control.value == "bce"
 
 
+def layer_control(app, name: str):
+    """The config pane's input for one layer setting (layer rows are not field rows)."""
+    return next(c for c in app.config_pane.query(".control") if c.name == name)
+
+
 async def test_architecture_change_is_pending_until_reset(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
-        units = [c for c in app.config_pane.query(".control")
-                 if c.name == "model.layers[0].units"][0]
+        units = layer_control(app, "model.layers[0].units")
         units.focus()
         units.value = "3"
         await pilot.press("enter")
@@ -236,8 +240,7 @@ async def test_invalid_layer_width_is_refused(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
-        units = [c for c in app.config_pane.query(".control")
-                 if c.name == "model.layers[1].units"][0]
+        units = layer_control(app, "model.layers[1].units")
         units.focus()
         units.value = "0"
         await pilot.press("enter")
