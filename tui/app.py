@@ -3,7 +3,10 @@
 Training runs in a thread worker inside ``Trainer.run``. The trainer makes at most
 ``fps`` snapshots a second and hands each to ``_on_snapshot`` (training thread), which
 posts one ``FrameReady`` message unless one is already waiting: the UI always draws the
-newest snapshot and never a backlog. Screens get snapshots from ``snapshot_signal``
+newest snapshot and never a backlog. The UI shares the interpreter with training, so
+frames are paced by their cost: while training, drawing takes at most ``UI_SHARE`` of the
+main thread's time (fewer frames on a slow machine, ``fps`` on a fast one). Screens get
+snapshots from ``snapshot_signal``
 (subscribe to it from any new screen, e.g. an inspector). Commands go the other way,
 straight to the trainer, which applies them between two steps.
 """
@@ -39,6 +42,11 @@ from .widgets.config_pane import ConfigPane
 from .widgets.weights import capture_weights
 
 DEFAULT_FPS = 10.0
+#: while training, drawing may take at most this share of the main thread's time: the UI
+#: shares the interpreter with training, so frames come less often than ``fps`` a second
+#: when they cost more (a slow or busy machine), and at ``fps`` when they are cheap
+UI_SHARE = 0.06
+MAX_FRAME_WAIT = 1.0  #: but at least one frame a second while training
 KEY_HOLD_S = 0.1  #: longest that training stands aside while a key press is answered
 WEIGHTS_INTERVAL = 0.5  #: seconds between copies of the weights for the heatmap, while training
 LR_STEP = 3.0
@@ -110,6 +118,9 @@ class BackpropLab(App):
         self._want_running = False
         self._frame_pending = False
         self.frames = 0  #: frames drawn (tests and the benchmark read it)
+        self.frame_cost = 0.0  #: smoothed main-thread CPU seconds per frame
+        self._next_frame_at = 0.0  #: no running frame before this time (perf_counter)
+        self._frame_clock: float | None = None  #: main-thread CPU time at the last frame
         #: the main screen sets this while the weights heatmap is on screen; the training
         #: thread then copies the weights at a snapshot every WEIGHTS_INTERVAL seconds
         self.want_weights = False
@@ -166,13 +177,40 @@ class BackpropLab(App):
                 # here, between two steps, the weights are those of this snapshot
                 self._weights_at = now
                 self.captured_weights = (snap, capture_weights(self.trainer.network))
-        if not self._frame_pending:
-            self._frame_pending = True
-            self.post_message(FrameReady())
+        if self._frame_pending:
+            return
+        if snap.state == "running" and time.perf_counter() < self._next_frame_at:
+            return  # over the frame budget: the timer set by the last frame draws it
+        self._frame_pending = True
+        self.post_message(FrameReady())
 
     def on_frame_ready(self, _: FrameReady) -> None:
         self._frame_pending = False
+        self._pace_frames()
         self.redraw()
+
+    def _pace_frames(self) -> None:
+        """Set when the next running frame may come, from the main thread's CPU time since
+        the previous frame (the frame's drawing, its screen update and whatever else the UI
+        did): at most ``UI_SHARE`` of the time, and no more than ``fps`` frames a second.
+
+        Snapshots arrive ``fps`` times a second; when the budget makes one wait, a timer
+        draws the newest snapshot as soon as the wait ends."""
+        now, cpu = time.perf_counter(), time.thread_time()
+        if self._frame_clock is not None and self.training:
+            cost = cpu - self._frame_clock
+            self.frame_cost = cost if self.frame_cost == 0 else 0.7 * self.frame_cost + 0.3 * cost
+        self._frame_clock = cpu
+        wait = min(MAX_FRAME_WAIT, self.frame_cost / UI_SHARE)
+        self._next_frame_at = now + wait
+        if wait > 1.0 / self.fps and self.training:
+            self.set_timer(wait, self._due_frame)
+
+    def _due_frame(self) -> None:
+        if (self.training and not self._frame_pending
+                and time.perf_counter() >= self._next_frame_at - 0.005):
+            self._frame_pending = True
+            self.post_message(FrameReady())
 
     def redraw(self) -> None:
         """Show the trainer's newest snapshot on every screen that listens."""
@@ -192,6 +230,7 @@ class BackpropLab(App):
                         severity="warning")
             return
         self._want_running = True
+        self._frame_clock = None  # the UI's work while stopped is not a frame's cost
         self._worker = self.run_worker(self._train, name="training", group="training",
                                        thread=True, exit_on_error=True)
 

@@ -4,7 +4,8 @@ The engine part runs in a fresh interpreter with one BLAS thread (``engine.bench
 app part measures, on the xor preset at 80x24:
 
 - steps/s with the app open (headless Textual via ``App.run_test``, drawing at its normal
-  frame rate) divided by steps/s of the same trainer with no app;
+  frame rate) divided by steps/s of a trainer with the same settings run in a plain thread
+  while the app is paused, in alternating segments so both see the same machine load;
 - key press to screen update while training: from posting a key until the first screen
   refresh after its action ran, p50/p95;
 - bytes written to the terminal per second while training, and the time to the first
@@ -22,6 +23,7 @@ import os
 import re
 import select
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,41 +69,67 @@ def headless_speed(trainer, seconds: float) -> float:
     return steps / elapsed
 
 
-async def _app_measure(seconds: float, presses: int) -> dict:
+async def _app_speed(app, seconds: float) -> float:
+    """Steps/s of the app's own run over ``seconds`` (started, warmed up, then paused)."""
+    app.start_training()
+    t_end = time.perf_counter() + 5
+    while not app.training and time.perf_counter() < t_end:
+        await asyncio.sleep(0.01)
+    if not app.training:
+        raise RuntimeError("the app did not start training")
+    await asyncio.sleep(0.1)  # the first frames after a start draw everything at once
+    s0, t0 = app.trainer.step_count, time.perf_counter()
+    await asyncio.sleep(seconds)
+    steps, elapsed = app.trainer.step_count - s0, time.perf_counter() - t0
+    await app.stop_training()
+    return steps / elapsed
+
+
+async def _baseline_speed(trainer, seconds: float) -> float:
+    """Steps/s of ``trainer`` in a plain thread while the app is paused and draws nothing."""
+    return await asyncio.to_thread(headless_speed, trainer, seconds)
+
+
+async def _app_measure(seconds: float, presses: int, rounds: int = 5) -> dict:
+    """App-open and headless steps/s in alternating segments of ``seconds / rounds``
+    each (app, headless, headless, app, ...), so that both see the same machine load;
+    the ratio is the median of the per-round ratios."""
     from tui.app import BackpropLab
 
     app = BackpropLab(_opened(), plain=False)
-    headless = {}
-    # the same trainer settings as the app's, measured alone before the app starts
-    baseline = app._make_trainer(app.opened) if hasattr(app, "_make_trainer") else app.trainer
-    headless["steps_per_s"] = headless_speed(baseline, seconds)
-
-    out: dict = {"fps": getattr(app, "fps", None), "size": list(SIZE)}
-    displays: list[float] = []
-    original_display = app._display
-
-    def display(screen, renderable):
-        displays.append(time.perf_counter())
-        return original_display(screen, renderable)
-
-    app._display = display  # every screen refresh passes here (drawn or, headless, skipped)
+    # a second trainer with the app's settings: the headless reference
+    baseline = app._make_trainer(app.opened)
+    out: dict = {"fps": app.fps, "size": list(SIZE), "rounds": rounds}
+    segment = seconds / rounds
+    app_speeds: list[float] = []
+    headless_speeds: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await app.config_pane.populate()  # built once, soon after the start, when idle
+        await _baseline_speed(baseline, 0.2)  # warm both up
+        await _app_speed(app, 0.2)
+        f0, frame_time = app.frames, 0.0
+        for r in range(rounds):
+            order = ("app", "headless") if r % 2 == 0 else ("headless", "app")
+            for kind in order:
+                if kind == "app":
+                    t0 = time.perf_counter()
+                    app_speeds.append(await _app_speed(app, segment))
+                    frame_time += time.perf_counter() - t0
+                else:
+                    headless_speeds.append(await _baseline_speed(baseline, segment))
+        out["frames_per_s"] = (app.frames - f0) / frame_time
+        out["steps_per_s"] = statistics.median(app_speeds)
+        out["headless_steps_per_s"] = statistics.median(headless_speeds)
+        out["round_ratios"] = [a / h for a, h in zip(app_speeds, headless_speeds)]
+        out["ratio"] = statistics.median(out["round_ratios"])
         await pilot.press("space")
         t_end = time.perf_counter() + 5
         while not app.training and time.perf_counter() < t_end:
             await asyncio.sleep(0.01)
         if not app.training:
             raise RuntimeError("space did not start training")
-        await asyncio.sleep(0.3)  # warm up
-        s0, f0, t0 = app.trainer.step_count, getattr(app, "frames", 0), time.perf_counter()
-        await asyncio.sleep(seconds)
-        steps = app.trainer.step_count - s0
-        elapsed = time.perf_counter() - t0
-        out["steps_per_s"] = steps / elapsed
-        out["frames_per_s"] = (getattr(app, "frames", 0) - f0) / elapsed
-        out["headless_steps_per_s"] = headless["steps_per_s"]
-        out["ratio"] = out["steps_per_s"] / headless["steps_per_s"]
+        await asyncio.sleep(0.3)
         out["latency_ms"] = await _key_latencies(app, pilot, presses)
         out["still_training"] = app.training
         await app.stop_training()

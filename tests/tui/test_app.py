@@ -82,6 +82,49 @@ async def test_play_and_pause(make_app):
         assert app.frames >= 2
 
 
+async def test_frames_slow_down_when_drawing_costs_more_than_its_share(make_app, monkeypatch):
+    import time
+
+    import tui.app
+
+    # a budget so small that every frame is over it: frames come at the one-a-second floor
+    monkeypatch.setattr(tui.app, "UI_SHARE", 1e-6)
+    app = make_app(fps=10, speed=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.start_training()
+        await wait_for(pilot, lambda: app.frames >= 3 and app.frame_cost > 0)
+        frames, start = app.frames, time.perf_counter()
+        try:
+            await pilot.pause(2.2)
+        finally:
+            elapsed = time.perf_counter() - start
+            running = app.frames - frames
+            await app.stop_training()
+        assert app.trainer.step_count > 100
+        assert 1 <= running <= elapsed / tui.app.MAX_FRAME_WAIT + 1.5
+        # stopping still shows the final state at once
+        assert "paused" in status(app)
+
+
+async def test_the_hidden_config_pane_is_not_built_during_a_run(make_app, monkeypatch):
+    import tui.screens.main
+
+    monkeypatch.setattr(tui.screens.main, "PREFILL_S", 60.0)  # not during the test's start
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not app.config_pane.populated  # hidden at 80 columns: built later
+        monkeypatch.setattr(tui.screens.main, "PREFILL_S", 0.2)  # the retry after a refusal
+        app.start_training()
+        await wait_for(pilot, lambda: app.training)
+        await app.main._prefill_config()  # the timer's call, made during the run
+        built_while_training = app.config_pane.populated
+        await app.stop_training()
+        assert not built_while_training  # it would hold up training for a while
+        await wait_for(pilot, lambda: app.config_pane.populated)  # retried once stopped
+
+
 async def test_frames_are_capped_and_coalesced(make_app):
     import time
 

@@ -7,11 +7,14 @@ of the training panes (``c`` toggles); from 120 columns it sits beside them.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from engine.snapshot import Snapshot
@@ -20,6 +23,18 @@ from ..widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLi
 from ..widgets.weights import WeightsView, capture_weights
 
 WIDE = 120  #: from this many columns the config pane sits beside the training panes
+PREFILL_S = 8.0  #: a hidden config pane is built this long after the start, when idle
+
+
+class _Panes(NamedTuple):
+    status: StatusLine
+    config: ConfigPane
+    loss: LossPlot
+    boundary: BoundaryView
+    boundary_box: Widget
+    grads: GradientBars
+    weights_box: Widget
+    watch: Widget
 
 
 class MainScreen(Screen):
@@ -48,6 +63,7 @@ class MainScreen(Screen):
         self.trainer = trainer
         self._weights_snap: Snapshot | None = None  #: the snapshot the heatmap shows
         self._weights_from = None  #: the app's captured copy it shows, while training
+        self._pane_refs: _Panes | None = None
 
     def compose(self) -> ComposeResult:
         t = self.trainer
@@ -93,7 +109,7 @@ class MainScreen(Screen):
         # the fields are built after the first frame: at once when the pane is on screen,
         # otherwise a little later (or when `c` shows the pane)
         self.call_after_refresh(self._populate_if_shown)
-        self.set_timer(8.0, pane.populate)
+        self.set_timer(PREFILL_S, self._prefill_config)
         self.app.snapshot_signal.subscribe(self, self.show)
         self.app.theme_changed_signal.subscribe(self, lambda _: self.query_one(
             BoundaryView).invalidate())
@@ -103,30 +119,40 @@ class MainScreen(Screen):
     def show(self, snap: Snapshot | None) -> None:
         if snap is None:
             return
-        pane = self.query_one(ConfigPane)
-        self.query_one(StatusLine).show(snap, pending=pane.pending,
-                                        speed_limit=self.trainer.speed_limit)
+        panes = self._panes()
+        panes.status.show(snap, pending=panes.config.pending,
+                          speed_limit=self.trainer.speed_limit)
         data = self.trainer.data
         note = "" if data.extent is not None else (
             f"no 2-D view: '{data.name}' has {data.n_features} inputs")
         urgent = snap.state != "running"  # a still picture is drawn at once and completely
-        boundary = self.query_one(BoundaryView)
         # at most one of the two costly panes draws in a frame, so that no frame holds the
         # interpreter (and a key press waiting behind it) for long
-        drew = self.query_one(LossPlot).show(snap.history, urgent=urgent)
-        boundary.show(snap.boundary, snap.points, snap.n_classes, note, urgent=urgent, hold=drew)
-        box = self.query_one("#boundary-box")
-        legend = boundary.legend()
-        if box.border_subtitle != legend:
-            box.border_subtitle = legend
-        self.query_one(GradientBars).show(snap.layers, snap.step, urgent=urgent)
+        drew = panes.loss.show(snap.history, urgent=urgent)
+        panes.boundary.show(snap.boundary, snap.points, snap.n_classes, note, urgent=urgent,
+                            hold=drew)
+        legend = panes.boundary.legend()
+        if panes.boundary_box.border_subtitle != legend:
+            panes.boundary_box.border_subtitle = legend
+        panes.grads.show(snap.layers, snap.step, urgent=urgent)
         self._show_weights(snap, urgent)
+
+    def _panes(self) -> _Panes:
+        """The panes a frame updates, looked up once (a frame should not search the DOM)."""
+        if self._pane_refs is None:
+            self._pane_refs = _Panes(
+                self.query_one(StatusLine), self.query_one(ConfigPane),
+                self.query_one(LossPlot), self.query_one(BoundaryView),
+                self.query_one("#boundary-box"), self.query_one(GradientBars),
+                self.query_one("#weights-box"), self.query_one("#watch"))
+        return self._pane_refs
 
     # ----- the weights heatmap ---------------------------------------------------------
     @property
     def weights_shown(self) -> bool:
         """The heatmap is on screen (the app captures weights for it only then)."""
-        return bool(self.query_one("#weights-box").display and self.query_one("#watch").display)
+        panes = self._panes()
+        return bool(panes.weights_box.display and panes.watch.display)
 
     def _show_weights(self, snap: Snapshot, urgent: bool) -> None:
         """Weights of this snapshot's step, a few times a second while training.
@@ -174,6 +200,17 @@ class MainScreen(Screen):
     def on_resize(self) -> None:
         self._arrange()
         self.call_after_refresh(self._populate_if_shown)
+
+    async def _prefill_config(self) -> None:
+        """Build the hidden config pane ahead of need, but never during a run: it holds
+        the interpreter for a few hundred milliseconds, which training would lose."""
+        pane = self.query_one(ConfigPane)
+        if pane.populated:
+            return
+        if getattr(self.app, "training", False):
+            self.set_timer(PREFILL_S, self._prefill_config)
+            return
+        await pane.populate()
 
     async def _populate_if_shown(self) -> None:
         pane = self.query_one(ConfigPane)

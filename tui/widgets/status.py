@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -10,7 +12,6 @@ from textual.widget import Widget
 from engine.snapshot import Snapshot
 
 from ..format import num, pct, rate
-from .lines import text_strip
 
 STATE_LABELS = {
     "idle": ("○ ready", "status-idle"),
@@ -95,18 +96,32 @@ class StatusLine(Widget):
 
     def render_line(self, y: int) -> Strip:
         """The line is built once per change of text (not per screen update), straight
-        to a strip: no markup parsing or wrapping on the way."""
+        to a strip of segments: no markup parsing, wrapping or Rich rendering."""
         width = self.size.width
         style = self.rich_style
         if y != 0:
             return Strip.blank(width, style)
         key = (width, style, frozenset(self.classes), self.app.theme)
         if self._strip is None or self._strip_key != key:
-            self._strip = text_strip(self.render_text(), width, self.app.console, style)
+            self._strip = self._build_strip(width, style)
             self._strip_key = key
         return self._strip
 
+    def _build_strip(self, width: int, base: Style) -> Strip:
+        styles = {kind: base + self.get_component_rich_style(f"status--{kind}")
+                  for kind in {k for _, k in self._parts if k}}
+        segments = []
+        for i, (piece, kind) in enumerate(self._parts):
+            if i:
+                segments.append(Segment("  ", base))
+            segments.append(Segment(piece, styles[kind] if kind else base))
+        strip = Strip(segments)
+        if strip.cell_length > width:
+            strip = Strip.join([strip.crop(0, max(0, width - 1)), Strip([Segment("…", base)])])
+        return strip.adjust_cell_length(width, base)
+
     def render_text(self) -> Text:
+        """The line as rich Text (for tests and the non-cached ``render``)."""
         out = Text(no_wrap=True, overflow="ellipsis", end="")
         for i, (piece, kind) in enumerate(self._parts):
             if i:
