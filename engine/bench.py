@@ -250,6 +250,26 @@ def step_matmuls(net, w: Workload, dtype: str = "float32"):
     return run
 
 
+def adam_traffic(n_params: int, dtype: str = "float32"):
+    """A function with an Adam update's memory traffic and next to no arithmetic: four
+    arrays of ``n_params`` read (parameters, gradients, two moments), three written back
+    in place. Its time is the floor under any update of that many parameters on this
+    thread; returns (function, bytes moved)."""
+    import numpy as np
+
+    from .network import aligned_zeros
+
+    p, g, m, v = (aligned_zeros(n_params, dtype) for _ in range(4))
+    add, multiply = np.add, np.multiply
+
+    def run():
+        add(p, g, out=p)
+        multiply(m, 1.0, out=m)
+        multiply(v, 1.0, out=v)
+
+    return run, 7 * n_params * np.dtype(dtype).itemsize
+
+
 def matmul_peak(n: int = 1024):
     """A function doing one float32 (n x n) @ (n x n) product into a preallocated output,
     and its FLOPs: the machine's matmul speed on this thread."""
@@ -287,6 +307,11 @@ class Row:
     gflop_share: float | None = None  #: step GFLOP/s / peak_gflops
     matmul_gflops: float | None = None  #: the step's own matrix products run alone
     matmul_share: float | None = None  #: step GFLOP/s / matmul_gflops
+    adam_floor_s: float | None = None  #: an update's memory traffic alone (adam_traffic)
+    stream_gb_s: float | None = None  #: the rate of that traffic, GB/s
+    #: the best share of the peak a step can reach: its products alone, then the update's
+    #: memory traffic alone, with nothing else
+    ceiling_share: float | None = None
 
 
 def _spread(values: list[float]) -> float:
@@ -321,6 +346,7 @@ def run_benchmark(iterations: int = 15, quick: bool = False, use_torch: bool = T
         if w.name == "large":
             fns["peak"] = peak_run
             fns["matmuls"] = step_matmuls(net, w, dtype)
+            fns["traffic"], traffic_bytes = adam_traffic(net.n_params, dtype)
         times = interleaved(fns, max(1, iterations), block)
         e = statistics.median(times["engine"])
         t = statistics.median(times["torch"]) if "torch" in times else None
@@ -339,6 +365,11 @@ def run_benchmark(iterations: int = 15, quick: bool = False, use_torch: bool = T
             row.matmul_gflops = w.flops() / statistics.median(times["matmuls"]) / 1e9
             row.matmul_share = statistics.median(
                 b / a for a, b in zip(times["engine"], times["matmuls"]))
+            row.adam_floor_s = statistics.median(times["traffic"])
+            row.stream_gb_s = traffic_bytes / row.adam_floor_s / 1e9
+            row.ceiling_share = statistics.median(
+                (w.flops() / (mm + tr)) / (peak_flops / pk)
+                for mm, tr, pk in zip(times["matmuls"], times["traffic"], times["peak"]))
         rows.append(row)
     return {
         "rows": [asdict(r) for r in rows],
@@ -562,6 +593,12 @@ def format_table(result: dict) -> list[str]:
                 f"{r['name']} step: {r['matmul_share']:.0%} of the speed of its own matrix "
                 f"products run alone ({r['matmul_gflops']:.1f} GFLOP/s): the rest is "
                 "activations, loss, Adam and Python")
+            if r.get("ceiling_share") is not None:
+                lines.append(
+                    f"{r['name']} step ceiling: its products alone plus the Adam update's "
+                    f"memory traffic alone ({r['adam_floor_s'] * 1e3:.1f} ms: 4 reads and "
+                    f"3 writes of the parameters at {r['stream_gb_s']:.1f} GB/s) reach "
+                    f"{r['ceiling_share']:.0%} of the peak on this machine")
     if not result.get("torch"):
         lines.append("PyTorch skipped (--no-torch): engine times only" if result.get("torch_skipped")
                      else "PyTorch is not installed: engine times only "

@@ -20,6 +20,7 @@ def test_json_output_has_every_workload(capsys):
         assert row["torch_s"] is None and row["ratio"] is None  # torch skipped
     large = engine["rows"][-1]
     assert large["peak_gflops"] > 0 and 0 < large["gflop_share"]
+    assert large["adam_floor_s"] > 0 and large["stream_gb_s"] > 0 and 0 < large["ceiling_share"]
     assert engine["pinned"] is True  # the worker ran with one BLAS thread
     assert engine["threads"]["OPENBLAS_NUM_THREADS"] == "1"
     assert "app" not in result
@@ -32,6 +33,8 @@ def test_table_output(capsys):
     for name in ("tiny", "small", "large"):
         assert any(line.startswith(name) for line in out.splitlines())
     assert "GFLOP/s" in out and "PyTorch skipped" in out
+    assert any(line.startswith("large step ceiling:") and "GB/s" in line
+               for line in out.splitlines())
 
 
 def test_format_table_with_torch_columns():
@@ -55,11 +58,12 @@ def test_app_lines_report_failures_in_one_line():
 
 def test_app_lines_format_a_success():
     overhead = {"headless_steps_per_s": 30_000.0, "steps_per_s": 28_000.0, "frames_per_s": 15.0,
-                "ratio": 0.93, "ratio_ok": True, "latency_ms": [10.0, 20.0],
+                "ratio": 0.93, "ratio_ok": True, "rounds": 12, "latency_ms": [10.0, 20.0],
                 "latency_p50_ms": 15.0, "latency_p95_ms": 19.5, "latency_ok": True}
     terminal = {"bytes_per_s": 9_500.0, "bytes_ok": True, "first_frame_s": 0.8}
     lines = app_lines({"overhead": overhead, "terminal": terminal})
     assert "ratio 0.93" in lines[1] and lines[1].endswith("ok")
+    assert "median of 12 alternating rounds" in lines[1]
     assert "p95 19.5 ms" in lines[2] and lines[2].endswith("ok")
     assert "9.5 KB/s" in lines[3] and lines[3].endswith("ok")
     assert "0.80 s" in lines[4]
