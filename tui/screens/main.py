@@ -7,6 +7,7 @@ of the training panes (``c`` toggles); from 120 columns it sits beside them.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 from textual.app import ComposeResult
@@ -23,6 +24,7 @@ from ..widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLi
 from ..widgets.weights import WeightsView, capture_weights
 
 WIDE = 120  #: from this many columns the config pane sits beside the training panes
+STATUS_LAG_S = 0.04  #: after a pane drew, the status line follows in its own update
 PREFILL_S = 8.0  #: a hidden config pane is built this long after the start, when idle
 
 
@@ -64,6 +66,7 @@ class MainScreen(Screen):
         self._weights_snap: Snapshot | None = None  #: the snapshot the heatmap shows
         self._weights_from = None  #: the app's captured copy it shows, while training
         self._pane_refs: _Panes | None = None
+        self._shown: Snapshot | None = None  #: the newest snapshot handed to the panes
 
     def compose(self) -> ComposeResult:
         t = self.trainer
@@ -119,9 +122,8 @@ class MainScreen(Screen):
     def show(self, snap: Snapshot | None) -> None:
         if snap is None:
             return
+        self._shown = snap
         panes = self._panes()
-        panes.status.show(snap, pending=panes.config.pending,
-                          speed_limit=self.trainer.speed_limit)
         data = self.trainer.data
         note = "" if data.extent is not None else (
             f"no 2-D view: '{data.name}' has {data.n_features} inputs")
@@ -129,13 +131,26 @@ class MainScreen(Screen):
         # at most one of the two costly panes draws in a frame, so that no frame holds the
         # interpreter (and a key press waiting behind it) for long
         drew = panes.loss.show(snap.history, urgent=urgent)
-        panes.boundary.show(snap.boundary, snap.points, snap.n_classes, note, urgent=urgent,
-                            hold=drew)
+        drew = panes.boundary.show(snap.boundary, snap.points, snap.n_classes, note,
+                                   urgent=urgent, hold=drew) or drew
         legend = panes.boundary.legend()
         if panes.boundary_box.border_subtitle != legend:
             panes.boundary_box.border_subtitle = legend
-        panes.grads.show(snap.layers, snap.step, urgent=urgent)
-        self._show_weights(snap, urgent)
+        drew = panes.grads.show(snap.layers, snap.step, urgent=urgent) or drew
+        drew = self._show_weights(snap, urgent) or drew
+        if drew and not urgent and panes.config.display and panes.watch.display:
+            # the config pane is beside the training panes: the status line goes in a
+            # screen update of its own, since a top-row change joined with the panes'
+            # would make one update span all ~300 of the config pane's widgets, which
+            # costs several times both apart
+            self.set_timer(STATUS_LAG_S, partial(self._show_status, snap))
+        else:
+            self._show_status(snap)
+
+    def _show_status(self, snap: Snapshot) -> None:
+        if snap is self._shown:  # not overtaken by a newer frame meanwhile
+            self._panes().status.show(snap, pending=self._panes().config.pending,
+                                      speed_limit=self.trainer.speed_limit)
 
     def _panes(self) -> _Panes:
         """The panes a frame updates, looked up once (a frame should not search the DOM)."""
@@ -154,27 +169,27 @@ class MainScreen(Screen):
         panes = self._panes()
         return bool(panes.weights_box.display and panes.watch.display)
 
-    def _show_weights(self, snap: Snapshot, urgent: bool) -> None:
+    def _show_weights(self, snap: Snapshot, urgent: bool) -> bool:
         """Weights of this snapshot's step, a few times a second while training.
 
         While a run goes, the training thread copies the weights at the snapshot moment
         (``app.captured_weights``), so the heatmap never reads a network mid-step; when
-        no run goes the network is still and is read here."""
-        view = self.query_one(WeightsView)
+        no run goes the network is still and is read here. Returns whether it drew."""
         if not self.weights_shown:
-            return
+            return False
         if snap.state == "running" or self.trainer.running:
             captured = getattr(self.app, "captured_weights", None)
             if captured is None or captured is self._weights_from:
-                return  # no newer copy yet: the training thread makes one every so often
+                return False  # no newer copy yet: the training thread makes one now and then
             self._weights_from = captured
             weights = captured[1]
         elif self._weights_snap is snap:
-            return
+            return False
         else:
             weights = capture_weights(self.trainer.network)
         self._weights_snap = snap
-        view.show(weights, None)
+        self.query_one(WeightsView).show(weights, None)
+        return True
 
     def action_toggle_weights(self) -> None:
         """Show or hide the weights heatmap (shown by default from 120 columns)."""

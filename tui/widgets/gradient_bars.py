@@ -90,19 +90,21 @@ class GradientBars(LinePane):
         self.budget = Budget(share=0.03, min_interval=0.25)  #: numbers at most 4 times a second
         self._pending = False
 
-    def show(self, layers: tuple[LayerStats, ...], step: int, urgent: bool = True) -> None:
+    def show(self, layers: tuple[LayerStats, ...], step: int, urgent: bool = True) -> bool:
         """Show these layer statistics; unless ``urgent``, within the redraw budget (a
-        draw that has to wait is made by a later ``show``, in step with the frames)."""
+        draw that has to wait is made by a later ``show``, in step with the frames).
+        Returns whether it drew."""
         if layers == self.stats and (step > 0) == (self.step > 0) and not self._pending:
-            return
+            return False
         resize = len(layers) != len(self.stats)
         self.stats, self.step = layers, step
         if resize:
             self.refresh(layout=True)
         if urgent or resize or self.budget.wait() <= 0:
             self.redraw()
-        else:
-            self._pending = True
+            return True
+        self._pending = True
+        return False
 
     def redraw(self) -> None:
         self._pending = False

@@ -23,6 +23,7 @@ import numpy as np
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 POSITIVE = (78, 121, 167)  #: blue
@@ -99,6 +100,9 @@ class WeightsView(Widget):
         self.step: int | None = None
         self.plain = False
         self.selected: tuple[int, int] | None = None  #: (layer, unit) whose weights stand out
+        self._strips: list[Strip] | None = None  #: the rows drawn last (None: draw again)
+        self._strips_key = None
+        self._cell_styles: dict[tuple, Style] = {}
 
     # ----- input -----------------------------------------------------------------------
     def show(self, weights: Sequence[np.ndarray], step: int | None = None) -> None:
@@ -108,6 +112,7 @@ class WeightsView(Widget):
             return
         resize = [w.shape for w in weights] != [w.shape for w in self.weights]
         self.weights, self.step = weights, step
+        self._strips = None
         self.refresh(layout=resize)
 
     def show_network(self, network, step: int | None = None) -> None:
@@ -118,11 +123,13 @@ class WeightsView(Widget):
         sel = None if layer is None or unit is None else (int(layer), int(unit))
         if sel != self.selected:
             self.selected = sel
+            self._strips = None
             self.refresh()
 
     def set_plain(self, plain: bool) -> None:
         if plain != self.plain:
             self.plain = plain
+            self._strips = None
             self.refresh()
 
     # ----- drawing ---------------------------------------------------------------------
@@ -140,7 +147,25 @@ class WeightsView(Widget):
             return 20
         return max(24, 3 + CELL * max(w.shape[1] for w in self.weights))
 
+    def render_line(self, y: int) -> Strip:
+        """Rows are built once per change of weights, selection, size or style, straight
+        to strips (a heatmap is hundreds of styled cells: Textual's generic text path
+        takes several times longer for them)."""
+        width, base = self.size.width, self.rich_style
+        key = (width, base, self.app.theme)
+        if self._strips is None or key != self._strips_key:
+            console = self.app.console
+            pad = Style(bgcolor=base.bgcolor)  # padding as Textual pads: background only
+            self._strips = [Strip(list(line.render(console, end=""))).apply_style(base)
+                            .adjust_cell_length(width, pad)
+                            for line in self.render().split("\n")]
+            self._strips_key = key
+        if 0 <= y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(width, base)
+
     def render(self) -> Text:
+        """The heatmap as rich Text, one line per row."""
         width = max(8, self.content_size.width)
         out = Text(no_wrap=True, overflow="crop")
         title = self.get_component_rich_style("weights-view--title")
@@ -174,9 +199,20 @@ class WeightsView(Widget):
 
     def _cell(self, w: float, scale: float, hot: bool) -> tuple[str, Style]:
         if self.plain:
-            return cell_text(w, scale), Style(reverse=True, bold=True) if hot else Style()
-        r, g, b = cell_colour(w, scale)
-        bg = Color.from_rgb(r, g, b)
-        if hot:
-            return cell_text(w, scale), Style(bgcolor=bg, color="white", bold=True)
-        return " " * CELL, Style(bgcolor=bg)
+            return cell_text(w, scale), self._style(None, hot)
+        colour = cell_colour(w, scale)
+        return (cell_text(w, scale) if hot else " " * CELL), self._style(colour, hot)
+
+    def _style(self, colour: tuple[int, int, int] | None, hot: bool) -> Style:
+        """One Style per (colour, highlight): a heatmap has few distinct cells."""
+        key = (colour, hot)
+        style = self._cell_styles.get(key)
+        if style is None:
+            if colour is None:
+                style = Style(reverse=True, bold=True) if hot else Style()
+            else:
+                bg = Color.from_rgb(*colour)
+                style = (Style(bgcolor=bg, color="white", bold=True) if hot
+                         else Style(bgcolor=bg))
+            self._cell_styles[key] = style
+        return style
