@@ -142,10 +142,11 @@ class LossPlot(LinePane):
     def _build(self, series, width: int, height: int) -> list[Strip]:
         if self._fig is None:
             self._fig = _figure()
+            self._fig.theme("clear")  # no colours of its own: the pane's style shows through
         plt = self._fig
+        # the figure is kept and only its data cleared: clear_figure() rebuilds plotext's
+        # settings from a deep copy, a third of a draw; every setting is made again below
         plt.clear_data()
-        plt.clear_figure()
-        plt.theme("clear")  # no colours of its own: the pane's style shows through
         plt.plotsize(width, height)
         plt._set_size(width, height)
         markers = {"train": "dot", "test": "x"} if self.plain else {"train": "braille",
@@ -156,8 +157,8 @@ class LossPlot(LinePane):
                          color="default" if self.plain else COLOURS[name])
         plt.yscale("log" if self.log_scale else "linear")
         plt.xlabel(self.x_axis + (" · log loss" if self.log_scale else ""))
-        if all(len(x) <= 1 for x, _ in series.values()):
-            plt.title("space: train · n: one step")
+        plt.title("space: train · n: one step"
+                  if all(len(x) <= 1 for x, _ in series.values()) else None)
         plt._build_matrix()
         matrix = plt.monitor.matrix
         base = self.rich_style
