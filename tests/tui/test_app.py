@@ -629,3 +629,32 @@ async def test_weights_toggle(make_app):
         await pilot.press("w")
         await pilot.pause()
         assert not box.display
+
+
+def test_flag_summary_groups_layers_into_runs():
+    from tui.widgets.gradient_bars import flag_summary
+
+    states = ["vanishing", "vanishing", "vanishing", "ok", "vanishing", "ok", "exploding"]
+    assert flag_summary(states) == "vanishing L1-L3,L5, exploding L7"
+    assert flag_summary(["ok", "ok"]) == ""
+
+
+async def test_a_deep_network_shows_every_layer_at_80x24(make_app):
+    app = make_app("vanishing-gradients")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(3):
+            await pilot.press("n")
+        await wait_for(pilot, lambda: app.trainer.step_count == 3)
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        rows = text.splitlines()
+        # all nine layers and the pane's closing border are on screen
+        assert all(f"L{i} " in text for i in range(1, 10))
+        box = app.main.query_one("#grads-box")
+        assert box.region.bottom <= SIZE[1] - 1  # above the footer
+        assert rows[box.region.bottom - 1].lstrip().startswith("╰")
+        # the scale line gave way; the flagged layers moved to the border
+        bars = app.main.query_one(GradientBars)
+        assert bars.scale_hidden and "|grad W|" not in text
+        assert bars.flagged().startswith("vanishing L1") and bars.flagged() in text

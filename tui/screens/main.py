@@ -35,6 +35,7 @@ class _Panes(NamedTuple):
     boundary: BoundaryView
     boundary_box: Widget
     grads: GradientBars
+    grads_box: Widget
     weights_box: Widget
     watch: Widget
 
@@ -137,6 +138,9 @@ class MainScreen(Screen):
         if panes.boundary_box.border_subtitle != legend:
             panes.boundary_box.border_subtitle = legend
         drew = panes.grads.show(snap.layers, snap.step, urgent=urgent) or drew
+        flagged = panes.grads.flagged() if panes.grads.scale_hidden else ""
+        if panes.grads_box.border_subtitle != flagged:
+            panes.grads_box.border_subtitle = flagged
         drew = self._show_weights(snap, urgent) or drew
         if drew and not urgent and panes.config.display and panes.watch.display:
             # the config pane is beside the training panes: the status line goes in a
@@ -159,7 +163,8 @@ class MainScreen(Screen):
                 self.query_one(StatusLine), self.query_one(ConfigPane),
                 self.query_one(LossPlot), self.query_one(BoundaryView),
                 self.query_one("#boundary-box"), self.query_one(GradientBars),
-                self.query_one("#weights-box"), self.query_one("#watch"))
+                self.query_one("#grads-box"), self.query_one("#weights-box"),
+                self.query_one("#watch"))
         return self._pane_refs
 
     # ----- the weights heatmap ---------------------------------------------------------

@@ -72,6 +72,24 @@ def unit_note(layer: LayerStats) -> str:
     return ""
 
 
+def flag_summary(states: list[str]) -> str:
+    """Layers that are not 'ok', grouped by state with runs of layers as ranges:
+    ``vanishing L1-L3, exploding L9``."""
+    parts = []
+    for state in ("vanishing", "exploding"):
+        layers = [i + 1 for i, s in enumerate(states) if s == state]
+        runs: list[list[int]] = []
+        for n in layers:
+            if runs and n == runs[-1][-1] + 1:
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        if runs:
+            spans = ",".join(f"L{r[0]}" if len(r) == 1 else f"L{r[0]}-L{r[-1]}" for r in runs)
+            parts.append(f"{state} {spans}")
+    return ", ".join(parts)
+
+
 class GradientBars(LinePane):
     """One line per layer: name, log-scale bar, |grad W|, dead/saturated share."""
 
@@ -89,6 +107,13 @@ class GradientBars(LinePane):
         self.plain = False
         self.budget = Budget(share=0.03, min_interval=0.25)  #: numbers at most 4 times a second
         self._pending = False
+        #: the scale line (with the summary of flagged layers) did not fit; the screen
+        #: then shows ``flagged()`` on the pane's border
+        self.scale_hidden = False
+
+    def flagged(self) -> str:
+        """The flagged layers in a few words, e.g. ``vanishing L1-L3`` ('' when none)."""
+        return flag_summary(self.warnings())
 
     def show(self, layers: tuple[LayerStats, ...], step: int, urgent: bool = True) -> bool:
         """Show these layer statistics; unless ``urgent``, within the redraw budget (a
@@ -113,7 +138,11 @@ class GradientBars(LinePane):
             return
         start = time.perf_counter()
         console, style = self.app.console, self.rich_style
-        lines = [text_strip(t, width, console, style) for t in self.text_lines(width)]
+        texts = self.text_lines(width)
+        self.scale_hidden = 1 < self.size.height < len(texts)
+        if self.scale_hidden:
+            texts = texts[1:]  # too short for every layer: the layers before the scale line
+        lines = [text_strip(t, width, console, style) for t in texts]
         self.budget.spent(time.perf_counter() - start)
         self.set_lines(lines)
 
@@ -125,7 +154,10 @@ class GradientBars(LinePane):
         return healths(self.stats, self.step > 0)
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        return max(1, len(self.stats)) + 1
+        rows = max(1, len(self.stats)) + 1  # the scale line, then a row per layer
+        if rows > container.height > 1:
+            rows -= 1  # no room for every row: the scale line goes (see ``redraw``)
+        return rows
 
     def text_lines(self, width: int) -> list[Text]:
         """The pane as one Text per row: a scale, then one row per layer."""
@@ -142,9 +174,9 @@ class GradientBars(LinePane):
         stepped = self.step > 0
         states = healths(self.stats, stepped)
         out.append(f"{'|grad W|':<{label_w}}{'1e-8':<{max(1, bar_w - 3)}}1e2", dim)
-        flagged = [f"L{i + 1} {s}" for i, s in enumerate(states) if s != "ok"]
+        flagged = flag_summary(states)
         if flagged:
-            out.append("  " + ", ".join(flagged), warn_style)
+            out.append("  " + flagged, warn_style)
         for layer, state in zip(self.stats, states):
             out.append("\n")
             warn = state != "ok"
