@@ -291,36 +291,14 @@ def explain_step(net, optimizer, X, Y, loss: str, *, regularization: str | None 
         X=np.array(X, copy=True), Y=np.array(Y, copy=True), title=title)
 
 
-def _match_rows(X: np.ndarray, B: np.ndarray) -> list[int]:
-    out = []
-    for row in B:
-        hits = np.flatnonzero((X == row).all(axis=1))
-        out.append(int(hits[0]) if hits.size else -1)
-    return out
-
-
 def next_batch(trainer) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """The inputs, targets and training-set rows of the batch the trainer's next step uses.
-
-    Reads the trainer's position and a copy of its shuffling generator; changes nothing.
-    """
-    X, Y = trainer._X, trainer._Y
-    n, bs = X.shape[0], trainer.batch_size
-    if bs == n:
-        return X, Y, list(range(n))
-    pos = trainer._pos
-    if pos == 0:
-        order = copy.deepcopy(trainer._shuffle_rng).permutation(n)
-        end = min(bs, n)
-        return X[order][:end], Y[order][:end], [int(r) for r in order[:end]]
-    end = min(pos + bs, n)
-    bx, by = trainer._order_X[pos:end], trainer._order_Y[pos:end]
-    return bx, by, _match_rows(X, bx)
+    """The inputs, targets and training-set rows of the batch the trainer's next step uses."""
+    return trainer.peek_batch()
 
 
 def n_samples(trainer) -> int:
     """Samples in the trainer's training split."""
-    return int(trainer._X.shape[0])
+    return int(trainer.train_set[0].shape[0])
 
 
 def check_sample(trainer, sample: int) -> None:
@@ -335,16 +313,15 @@ def explain_trainer(trainer, sample: int | None = None) -> Breakdown:
     a one-sample step on training sample ``sample``."""
     t = trainer.config.training
     title = trainer.preset.title if getattr(trainer, "preset", None) else ""
-    with trainer._lock:
-        if trainer.running:
-            raise EngineError("the trainer is running; pause it to inspect a step")
+    with trainer.still("inspect a step"):
         if sample is None:
             X, Y, rows = next_batch(trainer)
             mode = "batch"
         else:
             check_sample(trainer, sample)
             s = int(sample)
-            X, Y, rows, mode = trainer._X[s:s + 1], trainer._Y[s:s + 1], [s], "sample"
+            X, Y = trainer.train_set
+            X, Y, rows, mode = X[s:s + 1], Y[s:s + 1], [s], "sample"
         return explain_step(trainer.network, trainer.optimizer, X, Y, trainer.loss_name,
                             regularization=t.regularization, reg_rate=t.reg_rate, mode=mode,
                             rows=rows, n_train=n_samples(trainer), step=trainer.step_count,
@@ -363,9 +340,7 @@ def apply_step(trainer, bd: Breakdown) -> StepResult:
     which counts it); a one-sample breakdown by the trainer's optimizer on that sample's
     gradients. Refused (EngineError) when the weights changed since ``bd`` was made.
     """
-    with trainer._lock:
-        if trainer.running:
-            raise EngineError("the trainer is running; pause it to apply a step")
+    with trainer.still("apply a step"):
         net = trainer.network
         if not np.array_equal(net.params, bd.params_before):
             raise EngineError("the weights changed since this step was shown; inspect it again")

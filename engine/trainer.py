@@ -10,11 +10,13 @@ so a display never slows training down.
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -208,6 +210,37 @@ class Trainer:
     @property
     def running(self) -> bool:
         return self._running
+
+    # ----- looking without changing ------------------------------------------------------
+    @property
+    def train_set(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training split as the network sees it: inputs (n, n_in) and targets (n, ...)."""
+        return self._X, self._Y
+
+    def peek_batch(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """The inputs, targets and training-set rows of the batch the next step will use.
+
+        Changes nothing: at an epoch's start the shuffle is drawn from a copy of the
+        trainer's generator, exactly as the step will draw it."""
+        X, Y = self._X, self._Y
+        n, bs = X.shape[0], self.batch_size
+        if bs == n:
+            return X, Y, list(range(n))
+        if self._pos == 0:
+            order = copy.deepcopy(self._shuffle_rng).permutation(n)
+        else:
+            order = self._order
+        rows = order[self._pos:min(self._pos + bs, n)]
+        return X[rows], Y[rows], [int(r) for r in rows]
+
+    @contextmanager
+    def still(self, doing: str) -> Iterator[None]:
+        """Hold the trainer still (no command or step runs meanwhile) for ``doing``;
+        refused with EngineError while a run goes."""
+        with self._lock:
+            if self._running:
+                raise EngineError(f"the trainer is running; pause it to {doing}")
+            yield
 
     def set_hyper(self, **values) -> None:
         """Change training settings (lr, momentum, batch_size, optimizer...) without new weights.

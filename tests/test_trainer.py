@@ -9,7 +9,8 @@ import pytest
 
 import engine
 from engine.config import Config
-from engine.errors import ConfigError
+from engine.errors import ConfigError, EngineError
+from engine.trainer import Trainer
 
 
 def config(**training):
@@ -153,3 +154,36 @@ def test_hold_makes_a_run_stand_aside_until_released():
         tr.pause()
         worker.join(5)
     assert not worker.is_alive()
+
+
+def test_peek_batch_is_the_next_steps_batch_and_changes_nothing():
+    from engine.presets import load_preset
+
+    tr = Trainer(load_preset("xor"))
+    X, Y = tr.train_set
+    for _ in range(9):  # across an epoch boundary (200 samples, batches of 32)
+        bx, by, rows = tr.peek_batch()
+        again = tr.peek_batch()
+        assert np.array_equal(again[0], bx) and again[2] == rows  # peeking twice: same
+        assert np.array_equal(X[rows], bx) and np.array_equal(Y[rows], by)
+        nx, ny = tr._next_batch()  # what the step really takes
+        assert np.array_equal(nx, bx) and np.array_equal(ny, by)
+
+
+def test_still_refuses_while_running_and_holds_otherwise():
+    from engine.presets import load_preset
+
+    tr = Trainer(load_preset("xor"))
+    with tr.still("look"):
+        assert not tr.running
+    started = threading.Event()
+    thread = threading.Thread(target=lambda: tr.run(on_snapshot=lambda s: started.set()))
+    thread.start()
+    started.wait(5)
+    try:
+        with pytest.raises(EngineError, match="the trainer is running; pause it to look"):
+            with tr.still("look"):
+                pass
+    finally:
+        tr.pause()
+        thread.join(5)
