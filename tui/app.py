@@ -231,6 +231,7 @@ class BackpropLab(App):
             return
         self._want_running = True
         self._frame_clock = None  # the UI's work while stopped is not a frame's cost
+        self._next_frame_at = 0.0  # the run's first frame shows at once
         self._worker = self.run_worker(self._train, name="training", group="training",
                                        thread=True, exit_on_error=True)
 

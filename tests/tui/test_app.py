@@ -105,6 +105,15 @@ async def test_frames_slow_down_when_drawing_costs_more_than_its_share(make_app,
         assert 1 <= running <= elapsed / tui.app.MAX_FRAME_WAIT + 1.5
         # stopping still shows the final state at once
         assert "paused" in status(app)
+        # and starting again shows the run at once, whatever the last frame cost
+        start = time.perf_counter()
+        app.start_training()
+        try:
+            await wait_for(pilot, lambda: "training" in status(app), timeout=3)
+            shown_after = time.perf_counter() - start
+        finally:
+            await app.stop_training()
+        assert shown_after < 0.5 * tui.app.MAX_FRAME_WAIT
 
 
 async def test_the_hidden_config_pane_is_not_built_during_a_run(make_app, monkeypatch):
