@@ -246,6 +246,16 @@ class Network:
         twin.params[...] = self.params
         return twin
 
+    def __getstate__(self) -> dict:
+        """A network pickles as its description and weights. The per-layer views into the
+        flat buffer, the workspaces and the gradient buffers are rebuilt on loading: a
+        pickled view would come back as a copy, cut off from the buffer."""
+        return {"network": self.describe(), "params": self.params}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state["network"])
+        self.params[...] = state["params"]
+
     def __repr__(self) -> str:
         acts = ", ".join(self.activation_names)
         return f"Network({self.sizes}, [{acts}], {self.dtype.name}, {self.n_params} params)"

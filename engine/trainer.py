@@ -100,6 +100,25 @@ class Trainer:
         self._wake = threading.Event()
         self._build(config, config.training.seed)
 
+    # ----- copying ---------------------------------------------------------------------
+    #: what a copy does not take: thread machinery, made anew for the copy
+    _THREAD_STATE = ("_lock", "_commands", "_pause", "_wake", "_hold_until")
+
+    def __getstate__(self) -> dict:
+        """Everything a paused trainer is (weights, optimizer state, data order, generator,
+        history, latest snapshot), so that ``pickle`` or ``copy.deepcopy`` gives a trainer
+        that goes on exactly as this one would. Refused while a run goes."""
+        with self.still("copy it"):
+            return {k: v for k, v in self.__dict__.items() if k not in self._THREAD_STATE}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+        self._commands = deque()
+        self._pause = threading.Event()
+        self._wake = threading.Event()
+        self._hold_until = 0.0
+
     # ----- building ------------------------------------------------------------------
     def _build(self, config: Config, seed: int, data: Dataset | None = None) -> None:
         if data is None:

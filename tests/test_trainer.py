@@ -187,3 +187,43 @@ def test_still_refuses_while_running_and_holds_otherwise():
     finally:
         tr.pause()
         thread.join(5)
+
+
+def test_a_pickled_trainer_goes_on_exactly_as_the_original():
+    import copy
+    import pickle
+
+    from engine.presets import load_preset
+
+    for preset in ("xor", "softmax-spiral"):
+        tr = Trainer(load_preset(preset))
+        tr.step(13)  # mid-epoch, with optimizer state and a shuffled order
+        twins = [pickle.loads(pickle.dumps(tr)), copy.deepcopy(tr)]
+        tr.step(40)
+        for twin in twins:
+            twin.step(40)
+            assert np.array_equal(twin.network.params, tr.network.params)
+            assert (twin.step_count, twin.epoch) == (tr.step_count, tr.epoch)
+            assert np.array_equal(twin.latest.history.train_loss, tr.latest.history.train_loss)
+            # a copy is independent: its weights are its own, its layers view them
+            twin.network.params[0] += 1.0
+            assert twin.network.layers[0].W.flat[0] == twin.network.params[0]
+            assert tr.network.params[0] != twin.network.params[0]
+
+
+def test_a_running_trainer_is_not_copied():
+    import pickle
+
+    from engine.presets import load_preset
+
+    tr = Trainer(load_preset("xor"))
+    started = threading.Event()
+    thread = threading.Thread(target=lambda: tr.run(on_snapshot=lambda s: started.set()))
+    thread.start()
+    started.wait(5)
+    try:
+        with pytest.raises(EngineError, match="pause it to copy it"):
+            pickle.dumps(tr)
+    finally:
+        tr.pause()
+        thread.join(5)
