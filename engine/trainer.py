@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import pickle
 import threading
 import time
 from collections import deque
@@ -91,18 +92,20 @@ class Trainer:
         self._lock = threading.RLock()
         self._commands: deque[Callable[[], None]] = deque()
         self._pause = threading.Event()
+        self._relay: Callable[..., int] | None = None  #: set while a run goes elsewhere
+        self._relayed: deque[tuple[int, Callable[[], None]]] = deque()
+        self._before_elsewhere = None
         self._running = False
         self.latest: Snapshot | None = None
-        #: steps a second that ``run`` may take at most (None: as fast as it can); any thread
-        #: may change it while a run goes, e.g. a display's slow-motion control
-        self.speed_limit: float | None = None
+        self._speed_limit: float | None = None
         self._hold_until = 0.0
         self._wake = threading.Event()
         self._build(config, config.training.seed)
 
     # ----- copying ---------------------------------------------------------------------
     #: what a copy does not take: thread machinery, made anew for the copy
-    _THREAD_STATE = ("_lock", "_commands", "_pause", "_wake", "_hold_until")
+    _THREAD_STATE = ("_lock", "_commands", "_pause", "_wake", "_hold_until", "_relay",
+                     "_relayed", "_before_elsewhere")
 
     def __getstate__(self) -> dict:
         """Everything a paused trainer is (weights, optimizer state, data order, generator,
@@ -118,6 +121,53 @@ class Trainer:
         self._pause = threading.Event()
         self._wake = threading.Event()
         self._hold_until = 0.0
+        self._relay = None
+        self._relayed = deque()
+        self._before_elsewhere = None
+
+    # ----- running in another process (engine.background) ---------------------------
+    def _begin_elsewhere(self, relay: Callable[..., int]) -> bytes | None:
+        """A copy of this trainer for a run in another process, which starts now: from
+        here until ``_end_elsewhere`` this trainer counts as running and relays its
+        commands. None when there is nothing to run (a diverged trainer)."""
+        with self._lock:
+            if self._running:
+                raise EngineError("the trainer is already running")
+            if self._state == "diverged":
+                return None
+            payload = pickle.dumps(self)
+            self._before_elsewhere = (self.latest, self.step_count, self.epoch)
+            self._running = True
+            self._pause.clear()
+            self._relayed.clear()
+            self._relay = relay
+            return payload
+
+    def _follow(self, snap: Snapshot, step: int, epoch: int) -> None:
+        """A snapshot of the run going on elsewhere."""
+        with self._lock:
+            self.latest, self.step_count, self.epoch = snap, step, epoch
+
+    def _end_elsewhere(self, state: dict | None, applied: int | None) -> None:
+        """The run elsewhere ended: become its trainer (``state``; None: stay as before the
+        run), then apply the commands it did not get to (sequence numbers > ``applied``)."""
+        with self._lock:
+            if self._relay is None:
+                return
+            self._relay = None
+            if state is not None:
+                self.__dict__.update({k: v for k, v in state.items()
+                                      if k not in self._THREAD_STATE})
+            else:
+                self.latest, self.step_count, self.epoch = self._before_elsewhere
+            self._before_elsewhere = None
+            self._running = False
+            late = [command for seq, command in self._relayed if seq > (applied or 0)]
+            self._relayed.clear()
+            for command in late:
+                command()
+            if late:
+                self.latest = self._make_snapshot()
 
     # ----- building ------------------------------------------------------------------
     def _build(self, config: Config, seed: int, data: Dataset | None = None) -> None:
@@ -186,9 +236,13 @@ class Trainer:
         return tuple(out)
 
     # ----- commands (any thread) -----------------------------------------------------
-    def _submit(self, command: Callable[[], None]) -> None:
+    def _submit(self, command: Callable[[], None], name: str, *args, **kwargs) -> None:
+        """Apply ``command`` now, or between two steps of a run; during a run in another
+        process, also relay the call (``name`` with its arguments) there."""
         with self._lock:
-            if self._running:
+            if self._relay is not None:
+                self._relayed.append((self._relay(name, *args, **kwargs), command))
+            elif self._running:
                 self._commands.append(command)
             else:
                 command()
@@ -198,6 +252,22 @@ class Trainer:
         """Ask a running ``run`` to return after the current step."""
         self._pause.set()
         self._wake.set()
+        relay = self._relay
+        if relay is not None:
+            relay("pause")
+
+    @property
+    def speed_limit(self) -> float | None:
+        """Steps a second that ``run`` may take at most (None: as fast as it can); any
+        thread may change it while a run goes, e.g. a display's slow-motion control."""
+        return self._speed_limit
+
+    @speed_limit.setter
+    def speed_limit(self, value: float | None) -> None:
+        self._speed_limit = value
+        relay = self._relay
+        if relay is not None:
+            relay("speed_limit", value)
 
     def hold(self, seconds: float = 0.1) -> None:
         """Ask a running ``run`` to stand aside for up to ``seconds`` (it sleeps, leaving the
@@ -269,7 +339,7 @@ class Trainer:
         config = self.config
         for key, value in values.items():
             config = config.with_value(f"training.{key}", value)
-        self._submit(lambda: self._apply_training(config))
+        self._submit(lambda: self._apply_training(config), "set_hyper", **values)
 
     def set_lr(self, lr: float) -> None:
         self.set_hyper(lr=lr)
@@ -279,15 +349,16 @@ class Trainer:
         if self.config.needs_new_weights(config):
             data = build_dataset(config)  # raises before anything changes
             config.check(n_classes=data.n_classes)
-            self._submit(lambda: self._build(config, config.training.seed, data))
+            self._submit(lambda: self._build(config, config.training.seed, data),
+                         "apply_config", config)
             return True
-        self._submit(lambda: self._apply_training(config))
+        self._submit(lambda: self._apply_training(config), "apply_config", config)
         return False
 
     def reset(self, seed: int | None = None) -> None:
         """Fresh weights from ``seed`` (default: the config's training seed), counters to zero."""
         seed = self.config.training.seed if seed is None else int(seed)
-        self._submit(lambda: self._reset_run(seed))
+        self._submit(lambda: self._reset_run(seed), "reset", seed)
 
     def _apply_training(self, config: Config) -> None:
         old = self.config
