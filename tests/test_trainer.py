@@ -3,6 +3,7 @@
 import dataclasses
 import threading
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -170,23 +171,30 @@ def test_peek_batch_is_the_next_steps_batch_and_changes_nothing():
         assert np.array_equal(nx, bx) and np.array_equal(ny, by)
 
 
+@contextmanager
+def running(tr: Trainer):
+    """``tr.run`` going in a thread (from its first snapshot) while the block runs."""
+    started = threading.Event()
+    thread = threading.Thread(target=lambda: tr.run(on_snapshot=lambda s: started.set()))
+    thread.start()
+    started.wait(5)
+    try:
+        yield
+    finally:
+        tr.pause()
+        thread.join(5)
+
+
 def test_still_refuses_while_running_and_holds_otherwise():
     from engine.presets import load_preset
 
     tr = Trainer(load_preset("xor"))
     with tr.still("look"):
         assert not tr.running
-    started = threading.Event()
-    thread = threading.Thread(target=lambda: tr.run(on_snapshot=lambda s: started.set()))
-    thread.start()
-    started.wait(5)
-    try:
+    with running(tr):
         with pytest.raises(EngineError, match="the trainer is running; pause it to look"):
             with tr.still("look"):
                 pass
-    finally:
-        tr.pause()
-        thread.join(5)
 
 
 def test_a_pickled_trainer_goes_on_exactly_as_the_original():
@@ -217,13 +225,6 @@ def test_a_running_trainer_is_not_copied():
     from engine.presets import load_preset
 
     tr = Trainer(load_preset("xor"))
-    started = threading.Event()
-    thread = threading.Thread(target=lambda: tr.run(on_snapshot=lambda s: started.set()))
-    thread.start()
-    started.wait(5)
-    try:
+    with running(tr):
         with pytest.raises(EngineError, match="pause it to copy it"):
             pickle.dumps(tr)
-    finally:
-        tr.pause()
-        thread.join(5)
