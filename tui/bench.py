@@ -69,15 +69,20 @@ def headless_speed(trainer, seconds: float) -> float:
     return steps / elapsed
 
 
-async def _app_speed(app, seconds: float) -> tuple[float, float]:
-    """Steps/s and frames/s of the app's own run over ``seconds`` (started, warmed up,
-    then paused)."""
-    app.start_training()
+async def _until_training(app, what: str) -> None:
+    """Wait (up to 5 s) for the app's training worker to run after ``what`` started it."""
     t_end = time.perf_counter() + 5
     while not app.training and time.perf_counter() < t_end:
         await asyncio.sleep(0.01)
     if not app.training:
-        raise RuntimeError("the app did not start training")
+        raise RuntimeError(f"{what} did not start training")
+
+
+async def _app_speed(app, seconds: float) -> tuple[float, float]:
+    """Steps/s and frames/s of the app's own run over ``seconds`` (started, warmed up,
+    then paused)."""
+    app.start_training()
+    await _until_training(app, "the app")
     await asyncio.sleep(0.1)  # the first frames after a start draw everything at once
     s0, f0, t0 = app.trainer.step_count, app.frames, time.perf_counter()
     await asyncio.sleep(seconds)
@@ -126,11 +131,7 @@ async def _app_measure(seconds: float, presses: int, rounds: int = 5) -> dict:
         out["round_ratios"] = [a / h for a, h in zip(app_speeds, headless_speeds)]
         out["ratio"] = statistics.median(out["round_ratios"])
         await pilot.press("space")
-        t_end = time.perf_counter() + 5
-        while not app.training and time.perf_counter() < t_end:
-            await asyncio.sleep(0.01)
-        if not app.training:
-            raise RuntimeError("space did not start training")
+        await _until_training(app, "space")
         await asyncio.sleep(0.3)
         out["latency_ms"] = await _key_latencies(app, pilot, presses)
         out["still_training"] = app.training
