@@ -153,8 +153,9 @@ class MainScreen(Screen):
 
     def _show_status(self, snap: Snapshot) -> None:
         if snap is self._shown:  # not overtaken by a newer frame meanwhile
-            self._panes().status.show(snap, pending=self._panes().config.pending,
-                                      speed_limit=self.trainer.speed_limit)
+            panes = self._panes()
+            panes.status.show(snap, pending=panes.config.pending,
+                              speed_limit=self.trainer.speed_limit)
 
     def _panes(self) -> _Panes:
         """The panes a frame updates, looked up once (a frame should not search the DOM)."""

@@ -14,10 +14,12 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 
-def text_strip(text: Text, width: int, console, style: Style) -> Strip:
-    """One line of rich Text as a Strip exactly ``width`` cells wide, on ``style``."""
+def text_strip(text: Text, width: int, console, style: Style,
+               pad: Style | None = None) -> Strip:
+    """One line of rich Text as a Strip exactly ``width`` cells wide, on ``style``; the
+    cells after the text take ``pad`` (default ``style``)."""
     strip = Strip(list(text.render(console, end="")))
-    return strip.apply_style(style).adjust_cell_length(width, style)
+    return strip.apply_style(style).adjust_cell_length(width, style if pad is None else pad)
 
 
 class LinePane(Widget):

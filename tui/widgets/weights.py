@@ -26,6 +26,8 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
+from .lines import text_strip
+
 POSITIVE = (78, 121, 167)  #: blue
 NEGATIVE = (225, 87, 89)  #: red
 LEVELS = 9  #: magnitude steps (digits 0..9 in plain mode)
@@ -156,8 +158,7 @@ class WeightsView(Widget):
         if self._strips is None or key != self._strips_key:
             console = self.app.console
             pad = Style(bgcolor=base.bgcolor)  # padding as Textual pads: background only
-            self._strips = [Strip(list(line.render(console, end=""))).apply_style(base)
-                            .adjust_cell_length(width, pad)
+            self._strips = [text_strip(line, width, console, base, pad)
                             for line in self.render().split("\n")]
             self._strips_key = key
         if 0 <= y < len(self._strips):
