@@ -22,7 +22,6 @@ One child serves any number of runs, one at a time. It is started on first use (
 
 from __future__ import annotations
 
-import atexit
 import os
 import pickle
 import subprocess
@@ -145,18 +144,6 @@ class TrainingProcess:
                 except (OSError, ValueError):
                     pass  # the run is ending: the command is applied here instead
             return self._seq
-
-
-_shared: TrainingProcess | None = None
-
-
-def shared() -> TrainingProcess:
-    """One TrainingProcess for this process (started on first use, closed at exit)."""
-    global _shared
-    if _shared is None:
-        _shared = TrainingProcess()
-        atexit.register(_shared.close)
-    return _shared
 
 
 # ----- the child's side -------------------------------------------------------------------
