@@ -15,9 +15,10 @@ import numpy as np
 
 from .atomic import write_atomic
 from .errors import CheckpointError, ConfigError
-from .presets import Preset, parse_preset, preset_toml
+from .presets import DEFAULT_PACE, Preset, parse_preset, preset_toml
 
 FORMAT = "backprop-lab-checkpoint/1"
+COUNTERS = ("step", "epoch", "pos", "seed", "elapsed")
 
 
 @dataclass(frozen=True)
@@ -43,19 +44,18 @@ def save_checkpoint(trainer, path: str | os.PathLike, *, title: str | None = Non
     preset = Preset(name=base.name if base else "checkpoint",
                     title=title or (base.title if base else "Saved run"),
                     lesson=lesson or (base.lesson if base else "A saved training run."),
-                    config=trainer.config)
+                    config=trainer.config, pace=base.pace if base else DEFAULT_PACE)
     net = trainer.network
+    state = trainer.state()
     arrays = {
         "format": np.array(FORMAT),
         "preset_toml": np.array(preset_toml(preset)),
         "params": net.params,
         "layer_shapes": np.array([l.W.shape for l in net.layers], dtype=np.int64),
         "optimizer": np.array(trainer.optimizer.name),
-        "counters": np.array(json.dumps({
-            "step": trainer.step_count, "epoch": trainer.epoch, "pos": trainer._pos,
-            "seed": trainer.seed, "elapsed": trainer._elapsed})),
-        "shuffle_state": np.array(json.dumps(trainer._shuffle_rng.bit_generator.state)),
-        "order": trainer._order,
+        "counters": np.array(json.dumps({k: state[k] for k in COUNTERS})),
+        "shuffle_state": np.array(json.dumps(state["shuffle_state"])),
+        "order": state["order"],
     }
     for key, value in trainer.optimizer.state_arrays().items():
         arrays[f"opt_{key}"] = value
@@ -105,14 +105,5 @@ def restore(trainer, ckpt: Checkpoint, source: str = "checkpoint") -> None:
             f"{source}: optimizer state is for '{ckpt.optimizer}', the config uses '{trainer.optimizer.name}'")
     trainer.optimizer.load_state_arrays(ckpt.optimizer_state, net.params)
     net.params[...] = ckpt.params
-    c = ckpt.counters
-    trainer.seed = int(c.get("seed", trainer.seed))
-    trainer.step_count = int(c.get("step", 0))
-    trainer.epoch = int(c.get("epoch", 0))
-    if ckpt.order is not None and int(c.get("pos", 0)):
-        trainer.restore_position(ckpt.order, int(c["pos"]))
-    trainer._elapsed = float(c.get("elapsed", 0.0))
-    if ckpt.shuffle_state:
-        trainer._shuffle_rng.bit_generator.state = ckpt.shuffle_state
-    trainer._state = "paused"
-    trainer.latest = trainer._make_snapshot(record=True)
+    trainer.restore({**{k: v for k, v in ckpt.counters.items() if k in COUNTERS},
+                     "order": ckpt.order, "shuffle_state": ckpt.shuffle_state})

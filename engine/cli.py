@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import tomllib
 
@@ -65,15 +66,24 @@ def _clean(x):
 
 
 def epoch_record(snap) -> dict:
-    """One --jsonl line."""
+    """One --jsonl line. The layer figures are those of step ``stats_step`` (the epoch's
+    last step; null before any step), by the definition in ``engine.layer_stats``."""
     return {
         "epoch": snap.epoch, "step": snap.step,
         "train_loss": _clean(snap.train_loss), "test_loss": _clean(snap.test_loss),
         "train_acc": snap.train_accuracy, "test_acc": snap.test_accuracy,
+        "stats_step": snap.stats_step,
         "grad_norms": [_clean(l.grad_norm) for l in snap.layers],
+        "update_ratios": [_clean(l.update_ratio) for l in snap.layers],
         "dead_fraction": [l.dead_fraction for l in snap.layers],
+        "saturated_fraction": [l.saturated_fraction for l in snap.layers],
+        "flags": list(snap.flags),
         "diverged": snap.diverged,
     }
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
 
 
 def summary_lines(snap, title: str) -> list[str]:
@@ -91,11 +101,16 @@ def summary_lines(snap, title: str) -> list[str]:
     ]
     if acc:
         lines.append(acc)
-    for layer in snap.layers:
+    if snap.stats_step is not None:
+        lines.append(f"  layers, as measured on step {snap.stats_step}:")
+    flags = snap.flags or ("",) * len(snap.layers)
+    for layer, flag in zip(snap.layers, flags):
+        grad = "–" if layer.grad_norm is None else f"{layer.grad_norm:.2e}"
+        note = f"  {flag}" if flag and flag != "ok" else ""
         lines.append(
             f"  layer {layer.index} {layer.fan_in}->{layer.fan_out} {layer.activation:<10} "
-            f"|grad| {layer.grad_norm:.2e}  dead {layer.dead_fraction:.0%}  "
-            f"saturated {layer.saturated_fraction:.0%}")
+            f"|grad| {grad}  dead {_share(layer.dead_fraction)}  "
+            f"saturated {_share(layer.saturated_fraction)}{note}")
     return lines
 
 
@@ -214,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc))
     except EngineError as exc:
         return fail(str(exc))
+    except BrokenPipeError:  # the reader went away (`... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("backprop-lab: interrupted", file=sys.stderr)
         return 130

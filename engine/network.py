@@ -199,6 +199,9 @@ class Network:
                       for layer in self.layers]
         self._reg_work: np.ndarray | None = None
         self._workspaces: dict[int, _Workspace] = {}
+        #: evaluation has workspaces of its own, so that it never overwrites what the last
+        #: training step left (its activations and deltas, read by ``unit_health``)
+        self._eval_workspaces: dict[int, _Workspace] = {}
         self._grad_pool: list[tuple[np.ndarray, list, weakref.ref | None]] = []
         self._losses: dict[str, Loss] = {}
         self.last_batch: _Workspace | None = None
@@ -213,6 +216,10 @@ class Network:
             w_off += fan_in * fan_out
             b_off += fan_out
         return out
+
+    def layer_views(self, flat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per layer (W, b) views into a flat array laid out like ``params`` (n_params,)."""
+        return self._views(flat)
 
     def _views(self, flat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         return [(flat[ws].reshape(shape), flat[bs]) for ws, shape, bs in self._slices]
@@ -261,12 +268,13 @@ class Network:
         return f"Network({self.sizes}, [{acts}], {self.dtype.name}, {self.n_params} params)"
 
     # ----- forward ------------------------------------------------------------------
-    def _workspace(self, batch: int) -> _Workspace:
-        ws = self._workspaces.get(batch)
+    def _workspace(self, batch: int, pool: dict[int, _Workspace] | None = None) -> _Workspace:
+        pool = self._workspaces if pool is None else pool
+        ws = pool.get(batch)
         if ws is None:
-            if len(self._workspaces) >= 6:  # keep a few batch sizes, not one per call
-                self._workspaces.pop(next(iter(self._workspaces)))
-            ws = self._workspaces[batch] = _Workspace(batch, self.sizes, self.dtype)
+            if len(pool) >= 6:  # keep a few batch sizes, not one per call
+                pool.pop(next(iter(pool)))
+            ws = pool[batch] = _Workspace(batch, self.sizes, self.dtype)
         return ws
 
     def _input(self, X) -> np.ndarray:
@@ -278,8 +286,11 @@ class Network:
             raise EngineError(f"inputs must have shape (batch, {self.sizes[0]}), got {X.shape}")
         return X if X.dtype == self.dtype else X.astype(self.dtype)
 
-    def _forward(self, X: np.ndarray) -> _Workspace:
-        ws = self._workspaces.get(X.shape[0]) or self._workspace(X.shape[0])
+    def _forward(self, X: np.ndarray, *, keep: bool = True) -> _Workspace:
+        """Forward pass into a workspace; ``keep=False`` uses the evaluation workspaces and
+        leaves ``last_batch`` (the last training batch) as it was."""
+        pool = self._workspaces if keep else self._eval_workspaces
+        ws = pool.get(X.shape[0]) or self._workspace(X.shape[0], pool)
         x = X
         matmul, add = np.matmul, np.add
         for i, (W, b, _, forward) in enumerate(self._plan):
@@ -287,8 +298,18 @@ class Network:
             matmul(x, W, out=z)
             add(z, b, out=z)
             x = forward(z, ws.a[i], ws, i)
-        self.last_batch = ws
+        if keep:
+            self.last_batch = ws
         return ws
+
+    def infer(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Output pre-activations and activations for inputs X (batch, fan_in), each
+        (batch, fan_out), without touching what the last training step left behind.
+
+        The arrays are the network's own and valid until the next ``infer`` with the same
+        batch size: copy them to keep them."""
+        ws = self._forward(self._input(X), keep=False)
+        return ws.z[-1], ws.a[-1]
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Output activations for inputs X (batch, fan_in) -> (batch, fan_out), a new array."""

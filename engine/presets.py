@@ -18,7 +18,9 @@ from .config import SECTIONS, Config
 from .errors import ConfigError, choices
 
 DEFAULT_PRESET = "xor"
-TOP_KEYS = ("title", "lesson") + tuple(SECTIONS)
+TOP_KEYS = ("title", "lesson", "pace") + tuple(SECTIONS)
+DEFAULT_PACE = 30.0  #: epochs a second the app trains at, unless a preset sets ``pace``
+MAX_PACE = 10_000.0
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,24 @@ class Preset:
     lesson: str
     config: Config
     path: str | None = None
+    #: epochs a second the app trains at (None: as fast as it can); headless runs ignore it
+    pace: float | None = DEFAULT_PACE
 
     def to_dict(self) -> dict:
-        return {"title": self.title, "lesson": self.lesson, **self.config.to_dict()}
+        pace = "max" if self.pace is None else self.pace
+        return {"title": self.title, "lesson": self.lesson, "pace": pace,
+                **self.config.to_dict()}
+
+
+def parse_pace(value, source: str | None = None) -> float | None:
+    """A preset's ``pace``: epochs a second (a number > 0), or "max" for full speed."""
+    if value == "max":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and (
+            0 < value <= MAX_PACE):
+        return float(value)
+    raise ConfigError(f"{value!r} is not allowed; use epochs a second, a number > 0 and "
+                      f"<= {MAX_PACE:g}, or 'max'", source=source, path="pace")
 
 
 def bundled_dir():
@@ -97,8 +114,9 @@ def parse_preset(text: str, *, name: str = "untitled", source: str | None = None
         if data["path"] and not csv.is_absolute():
             sections["data"] = {**data, "path": str((base_dir / csv).resolve())}
     config = Config.from_dict(sections, source=source)
+    pace = parse_pace(doc["pace"], source) if "pace" in doc else DEFAULT_PACE
     return Preset(name=name, title=doc["title"].strip(), lesson=" ".join(doc["lesson"].split()),
-                  config=config, path=source)
+                  config=config, path=source, pace=pace)
 
 
 def preset_toml(preset: Preset) -> str:

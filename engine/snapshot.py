@@ -23,28 +23,74 @@ def frozen_array(values, dtype=None) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LayerStats:
-    """Health of one layer at the step the snapshot was taken."""
+    """Health of one layer, measured on one training step (``Snapshot.stats_step``).
+
+    Every figure comes from that step: the gradient backward computed, the update the
+    optimizer made, and the activations of that step's mini-batch. None: not measured
+    (no step taken yet, or, for ``update_ratio``, a step whose update was not applied).
+    """
 
     index: int
     fan_in: int
     fan_out: int
     activation: str
-    grad_norm: float  #: L2 norm of dL/dW
-    grad_mean_abs: float  #: mean |dL/dW|
-    weight_norm: float  #: L2 norm of W
-    update_ratio: float  #: ||delta W|| / ||W|| of the last update (0 before any step)
-    dead_fraction: float  #: ReLU units that are zero on every sample of the batch
-    saturated_fraction: float  #: sigmoid/tanh activations within 1% of a bound
+    grad_norm: float | None  #: L2 norm of dL/dW (the penalty's gradient included)
+    grad_mean_abs: float | None  #: mean |dL/dW|
+    weight_norm: float  #: L2 norm of W now
+    update_ratio: float | None  #: ||W after - W before|| / ||W after|| of that step
+    #: ReLU units that are 0 on every sample of the step's batch (0 for other activations)
+    dead_fraction: float | None
+    #: sigmoid/tanh activations within 1% of a bound on that batch (0 for others)
+    saturated_fraction: float | None
+
+    @property
+    def measured(self) -> bool:
+        return self.grad_norm is not None
+
+
+@dataclass(frozen=True)
+class BatchHistory:
+    """The loss of every step's mini-batch, in min/max buckets (see ``engine.history``)."""
+
+    steps: np.ndarray  #: (buckets,) int, the step of each bucket's last point
+    epochs: np.ndarray  #: (buckets,) float, fractional epochs
+    loss: np.ndarray  #: (buckets,) the last batch loss in each bucket
+    low: np.ndarray  #: (buckets,) the lowest batch loss in each bucket
+    high: np.ndarray  #: (buckets,) the highest
+    bucket: int = 1  #: steps per full bucket
+    points: int = 0  #: steps recorded
+
+    def __len__(self) -> int:
+        return int(self.steps.shape[0])
+
+
+def _empty() -> np.ndarray:
+    return frozen_array(np.empty(0))
 
 
 @dataclass(frozen=True)
 class History:
-    """Loss history, downsampled so its size stays bounded however long the run."""
+    """Every epoch end of the run (and step 0), in at most a fixed number of buckets.
 
-    steps: np.ndarray  #: (points,) int
-    epochs: np.ndarray  #: (points,) float, fractional epochs
-    train_loss: np.ndarray  #: (points,)
-    test_loss: np.ndarray  #: (points,) NaN where there is no test split
+    Each bucket holds ``bucket`` consecutive epoch ends: its last values (``train_loss``...)
+    and the lowest and highest loss among them (``train_low``, ``train_high``...), so a
+    spike between two kept points is never lost. NaN where there is no value (no test
+    split; accuracy for regression).
+    """
+
+    steps: np.ndarray  #: (buckets,) int, the step of each bucket's last epoch end
+    epochs: np.ndarray  #: (buckets,) float
+    train_loss: np.ndarray  #: (buckets,)
+    test_loss: np.ndarray  #: (buckets,)
+    train_low: np.ndarray = field(default_factory=_empty)  #: (buckets,)
+    train_high: np.ndarray = field(default_factory=_empty)  #: (buckets,)
+    test_low: np.ndarray = field(default_factory=_empty)  #: (buckets,)
+    test_high: np.ndarray = field(default_factory=_empty)  #: (buckets,)
+    train_accuracy: np.ndarray = field(default_factory=_empty)  #: (buckets,)
+    test_accuracy: np.ndarray = field(default_factory=_empty)  #: (buckets,)
+    bucket: int = 1  #: epoch ends per full bucket
+    points: int = 0  #: epoch ends recorded (step 0 included)
+    batch: BatchHistory | None = None
 
     def __len__(self) -> int:
         return int(self.steps.shape[0])
@@ -103,6 +149,10 @@ class Snapshot:
     reason: str | None = None  #: why the run stopped or diverged, one line
     loss_includes_penalty: bool = False
     seed: int = 0
+    #: the step whose figures ``layers`` holds (None: no step measured yet)
+    stats_step: int | None = None
+    #: per layer: "ok", "vanishing" or "exploding" (``engine.health``); () before any step
+    flags: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
     @property

@@ -4,28 +4,32 @@ Threading model: one thread drives training (``run`` or ``step``); any other thr
 send commands (``pause``, ``set_hyper``, ``reset``, ``apply_config``...) and read
 ``latest`` or receive snapshots through ``on_snapshot``. While a run is going, commands
 are queued and applied between two steps, so a step never sees half a change.
-Snapshots are made at most ``snapshot_hz`` times a second, from the step that falls due,
-so a display never slows training down.
+Snapshots are made at most ``snapshot_hz`` times a second, so a display never slows
+training down, but the record does not depend on them: every epoch end is evaluated and
+kept in the history, every step's batch loss too, and a snapshot's layer statistics are
+those of the last step taken before it (``engine.layer_stats``).
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import pickle
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 
 import numpy as np
 
 from .config import Config, live_changes
 from .datasets import Dataset, feature_map, make_dataset
 from .errors import ConfigError, EngineError
+from .health import layer_flags
 from .history import LossHistory
-from .network import Network
+from .layer_stats import measure, unmeasured
+from .network import Gradients, Network
 from .optimizers import Optimizer, make_optimizer
 from .snapshot import Boundary, LayerStats, Points, Snapshot, frozen_array
 
@@ -92,20 +96,17 @@ class Trainer:
         self._lock = threading.RLock()
         self._commands: deque[Callable[[], None]] = deque()
         self._pause = threading.Event()
-        self._relay: Callable[..., int] | None = None  #: set while a run goes elsewhere
-        self._relayed: deque[tuple[int, Callable[[], None]]] = deque()
-        self._before_elsewhere = None
         self._running = False
         self.latest: Snapshot | None = None
         self._speed_limit: float | None = None
+        self._pace: float | None = None
         self._hold_until = 0.0
         self._wake = threading.Event()
         self._build(config, config.training.seed)
 
     # ----- copying ---------------------------------------------------------------------
     #: what a copy does not take: thread machinery, made anew for the copy
-    _THREAD_STATE = ("_lock", "_commands", "_pause", "_wake", "_hold_until", "_relay",
-                     "_relayed", "_before_elsewhere")
+    _THREAD_STATE = ("_lock", "_commands", "_pause", "_wake", "_hold_until")
 
     def __getstate__(self) -> dict:
         """Everything a paused trainer is (weights, optimizer state, data order, generator,
@@ -121,53 +122,6 @@ class Trainer:
         self._pause = threading.Event()
         self._wake = threading.Event()
         self._hold_until = 0.0
-        self._relay = None
-        self._relayed = deque()
-        self._before_elsewhere = None
-
-    # ----- running in another process (engine.background) ---------------------------
-    def _begin_elsewhere(self, relay: Callable[..., int]) -> bytes | None:
-        """A copy of this trainer for a run in another process, which starts now: from
-        here until ``_end_elsewhere`` this trainer counts as running and relays its
-        commands. None when there is nothing to run (a diverged trainer)."""
-        with self._lock:
-            if self._running:
-                raise EngineError("the trainer is already running")
-            if self._state == "diverged":
-                return None
-            payload = pickle.dumps(self)
-            self._before_elsewhere = (self.latest, self.step_count, self.epoch)
-            self._running = True
-            self._pause.clear()
-            self._relayed.clear()
-            self._relay = relay
-            return payload
-
-    def _follow(self, snap: Snapshot, step: int, epoch: int) -> None:
-        """A snapshot of the run going on elsewhere."""
-        with self._lock:
-            self.latest, self.step_count, self.epoch = snap, step, epoch
-
-    def _end_elsewhere(self, state: dict | None, applied: int | None) -> None:
-        """The run elsewhere ended: become its trainer (``state``; None: stay as before the
-        run), then apply the commands it did not get to (sequence numbers > ``applied``)."""
-        with self._lock:
-            if self._relay is None:
-                return
-            self._relay = None
-            if state is not None:
-                self.__dict__.update({k: v for k, v in state.items()
-                                      if k not in self._THREAD_STATE})
-            else:
-                self.latest, self.step_count, self.epoch = self._before_elsewhere
-            self._before_elsewhere = None
-            self._running = False
-            late = [command for seq, command in self._relayed if seq > (applied or 0)]
-            self._relayed.clear()
-            for command in late:
-                command()
-            if late:
-                self.latest = self._make_snapshot()
 
     # ----- building ------------------------------------------------------------------
     def _build(self, config: Config, seed: int, data: Dataset | None = None) -> None:
@@ -199,7 +153,10 @@ class Trainer:
         self._order = np.arange(self._X.shape[0])
         self._order_X, self._order_Y = self._X, self._Y
         self._history.clear()
-        self._layer_stats: tuple[LayerStats, ...] = self._empty_stats()
+        self._layer_stats: tuple[LayerStats, ...] = unmeasured(self.network)
+        self._stats_step: int | None = None  #: the step ``_layer_stats`` was measured on
+        self._last_grads: Gradients | None = None  #: the last step's, until measured
+        self._start_loss = math.nan
         self._state = "idle"
         self._diverged_step: int | None = None
         self._reason: str | None = None
@@ -208,7 +165,10 @@ class Trainer:
         self._boundary: Boundary | None = None
         self._boundary_time = 0.0
         self._last_loss = math.nan
-        self.latest = self._make_snapshot(record=True)
+        ev = self.evaluate()
+        self._start_loss = ev["train_loss"]
+        self._record_epoch(ev)
+        self.latest = self._make_snapshot(ev)
 
     def _grid_inputs(self) -> np.ndarray | None:
         if self.data.extent is None:
@@ -228,21 +188,11 @@ class Trainer:
         return Points(frozen_array(d.points_train), frozen_array(d.y_train),
                       frozen_array(d.points_test), frozen_array(d.y_test), d.extent)
 
-    def _empty_stats(self) -> tuple[LayerStats, ...]:
-        out = []
-        for i, layer in enumerate(self.network.layers):
-            out.append(LayerStats(i, layer.fan_in, layer.fan_out, layer.activation.name,
-                                  0.0, 0.0, float(np.linalg.norm(layer.W)), 0.0, 0.0, 0.0))
-        return tuple(out)
-
     # ----- commands (any thread) -----------------------------------------------------
-    def _submit(self, command: Callable[[], None], name: str, *args, **kwargs) -> None:
-        """Apply ``command`` now, or between two steps of a run; during a run in another
-        process, also relay the call (``name`` with its arguments) there."""
+    def _submit(self, command: Callable[[], None]) -> None:
+        """Apply ``command`` now, or between two steps of a run (on the training thread)."""
         with self._lock:
-            if self._relay is not None:
-                self._relayed.append((self._relay(name, *args, **kwargs), command))
-            elif self._running:
+            if self._running:
                 self._commands.append(command)
             else:
                 command()
@@ -252,9 +202,6 @@ class Trainer:
         """Ask a running ``run`` to return after the current step."""
         self._pause.set()
         self._wake.set()
-        relay = self._relay
-        if relay is not None:
-            relay("pause")
 
     @property
     def speed_limit(self) -> float | None:
@@ -265,9 +212,33 @@ class Trainer:
     @speed_limit.setter
     def speed_limit(self, value: float | None) -> None:
         self._speed_limit = value
-        relay = self._relay
-        if relay is not None:
-            relay("speed_limit", value)
+        self._wake.set()
+
+    @property
+    def pace(self) -> float | None:
+        """Epochs a second that ``run`` may take at most (None: as fast as it can), a
+        watchable speed for a display; any thread may change it while a run goes. With
+        both set, the slower of ``pace`` and ``speed_limit`` holds."""
+        return self._pace
+
+    @pace.setter
+    def pace(self, value: float | None) -> None:
+        self._pace = value
+        self._wake.set()
+
+    def _step_gap(self) -> float:
+        """Seconds a step must take at least under ``pace`` and ``speed_limit`` (0: none)."""
+        gap = 0.0
+        if self._speed_limit:
+            gap = 1.0 / self._speed_limit
+        if self._pace:
+            gap = max(gap, 1.0 / (self._pace * self.steps_per_epoch))
+        return gap
+
+    @property
+    def steps_to_epoch_end(self) -> int:
+        """Steps from here to the end of the current epoch (a whole epoch at its start)."""
+        return -(-(self._X.shape[0] - self._pos) // self.batch_size)
 
     def hold(self, seconds: float = 0.1) -> None:
         """Ask a running ``run`` to stand aside for up to ``seconds`` (it sleeps, leaving the
@@ -295,6 +266,37 @@ class Trainer:
         self._order = order.astype(np.intp)
         self._order_X, self._order_Y = self._X[self._order], self._Y[self._order]
         self._pos = int(pos)
+
+    def state(self) -> dict:
+        """Where the run is, as plain values: counters (step, epoch, pos, seed, elapsed),
+        the epoch's sample ``order`` (n_train,) and the shuffle generator's ``shuffle_state``.
+        ``restore`` takes it back."""
+        with self.still("read its state"):
+            return {"step": self.step_count, "epoch": self.epoch, "pos": self._pos,
+                    "seed": self.seed, "elapsed": self._elapsed, "order": self._order.copy(),
+                    "shuffle_state": copy.deepcopy(self._shuffle_rng.bit_generator.state)}
+
+    def restore(self, state: dict) -> None:
+        """Go on from a ``state()`` (weights and optimizer state are set apart): the
+        history starts anew at the restored step. Raises EngineError if it does not fit."""
+        with self.still("restore a state"):
+            order, pos = state.get("order"), int(state.get("pos", 0))
+            if order is not None and pos:
+                self.restore_position(np.asarray(order), pos)
+            self.seed = int(state.get("seed", self.seed))
+            self.step_count = int(state.get("step", 0))
+            self.epoch = int(state.get("epoch", 0))
+            self._elapsed = float(state.get("elapsed", 0.0))
+            if state.get("shuffle_state"):
+                self._shuffle_rng.bit_generator.state = state["shuffle_state"]
+            self._state = "paused"
+            self._layer_stats, self._stats_step = unmeasured(self.network), None
+            self._last_grads = None
+            self._history.clear()
+            ev = self.evaluate()
+            self._start_loss = ev["train_loss"]
+            self._record_epoch(ev)
+            self.latest = self._make_snapshot(ev)
 
     @property
     def running(self) -> bool:
@@ -338,8 +340,19 @@ class Trainer:
         """
         config = self.config
         for key, value in values.items():
-            config = config.with_value(f"training.{key}", value)
-        self._submit(lambda: self._apply_training(config), "set_hyper", **values)
+            config = config.with_value(f"training.{key}", value)  # raises if refused
+        # only the values given travel: they are merged into the config in force when the
+        # command runs, so two quick changes never undo each other
+        self._submit(lambda: self._merge_training(values))
+
+    def _merge_training(self, values: dict) -> None:
+        config = self.config
+        try:
+            for key, value in values.items():
+                config = config.with_value(f"training.{key}", value)
+        except ConfigError:
+            return  # valid alone but not with a change made since: keep the config in force
+        self._apply_training(config)
 
     def set_lr(self, lr: float) -> None:
         self.set_hyper(lr=lr)
@@ -349,16 +362,18 @@ class Trainer:
         if self.config.needs_new_weights(config):
             data = build_dataset(config)  # raises before anything changes
             config.check(n_classes=data.n_classes)
-            self._submit(lambda: self._build(config, config.training.seed, data),
-                         "apply_config", config)
+            self._submit(lambda: self._build(config, config.training.seed, data))
             return True
-        self._submit(lambda: self._apply_training(config), "apply_config", config)
+        changes = {f.name: getattr(config.training, f.name) for f in fields(config.training)
+                   if getattr(config.training, f.name) != getattr(self.config.training, f.name)}
+        if changes:
+            self.set_hyper(**changes)
         return False
 
     def reset(self, seed: int | None = None) -> None:
         """Fresh weights from ``seed`` (default: the config's training seed), counters to zero."""
         seed = self.config.training.seed if seed is None else int(seed)
-        self._submit(lambda: self._reset_run(seed), "reset", seed)
+        self._submit(lambda: self._reset_run(seed))
 
     def _apply_training(self, config: Config) -> None:
         old = self.config
@@ -401,8 +416,10 @@ class Trainer:
             self.epoch += 1
         return self._order_X[start:end], self._order_Y[start:end]
 
-    def _train_step(self, detailed: bool) -> bool:
-        """One optimizer step; returns False when the run diverged."""
+    def _train_step(self) -> bool:
+        """One optimizer step, its batch loss recorded; returns False when the run diverged.
+
+        At an epoch's end the caller evaluates and records the epoch (``_record_epoch``)."""
         net, t = self.network, self.config.training
         X, Y = self._next_batch()
         # callers run this under np.errstate(all="ignore"): overflow is caught below and
@@ -410,51 +427,55 @@ class Trainer:
         loss, grads = net.loss_and_grads(X, Y, self.loss_name,
                                          regularization=t.regularization, reg_rate=t.reg_rate)
         if not math.isfinite(loss):
+            self._measure_now(grads, applied=False)
             self._diverge(f"the loss became {loss} at step {self.step_count + 1}")
             return False
         params = net.params
         np.copyto(self._backup, params)
         self.optimizer.step(net, grads)
         if not math.isfinite(float(np.add.reduce(params))):
+            self._measure_now(grads, applied=True)
             np.copyto(params, self._backup)  # keep the last finite weights
             self.optimizer.reset_state()
             self._diverge(f"the weights became inf/NaN at step {self.step_count + 1}")
             return False
         self.step_count += 1
         self._last_loss = loss
-        if detailed:
-            self._layer_stats = self._measure(grads)
+        self._last_grads = grads  # measured when a snapshot wants it, before the next step
+        self._history.add_batch(self.step_count, self._epoch_progress(), loss)
         return True
+
+    def _measure_now(self, grads: Gradients, applied: bool) -> None:
+        """Layer statistics of the step that diverged (step_count + 1), taken before its
+        weights are thrown away: its gradient, and its update if it was applied."""
+        self._layer_stats = measure(self.network, grads, self._backup if applied else None)
+        self._stats_step = self.step_count + 1
+        self._last_grads = None
+
+    def _measure_last(self) -> None:
+        """Measure the last step taken, once, if it has not been measured yet."""
+        if self._last_grads is not None and self._stats_step != self.step_count:
+            self._layer_stats = measure(self.network, self._last_grads, self._backup)
+            self._stats_step = self.step_count
+        self._last_grads = None
 
     def _diverge(self, reason: str) -> None:
         self._state = "diverged"
         self._diverged_step = self.step_count + 1
-        self._reason = reason + "; press r for fresh weights (a lower learning rate often helps)"
+        self._reason = reason
         self._pause.set()
 
-    def _measure(self, grads) -> tuple[LayerStats, ...]:
-        """Per-layer statistics from the step just taken (grads, backup = weights before)."""
-        net = self.network
-        health = net.unit_health()
-        before = net._views(self._backup)
-        out = []
-        with np.errstate(all="ignore"):  # huge but finite weights may overflow a norm
-            for i, (layer, (dW, _), (W0, _), (dead, sat)) in enumerate(
-                    zip(net.layers, grads, before, health)):
-                w_norm = float(np.linalg.norm(layer.W))
-                update = float(np.linalg.norm(layer.W - W0))
-                out.append(LayerStats(
-                    i, layer.fan_in, layer.fan_out, layer.activation.name,
-                    grad_norm=float(np.linalg.norm(dW)), grad_mean_abs=float(np.abs(dW).mean()),
-                    weight_norm=w_norm, update_ratio=update / w_norm if w_norm else 0.0,
-                    dead_fraction=dead, saturated_fraction=sat))
-        return tuple(out)
+    def _record_epoch(self, ev: dict) -> None:
+        """Keep one epoch end's evaluation (or step 0's) in the history."""
+        self._history.add_epoch(self.step_count, self._epoch_progress(), ev["train_loss"],
+                                ev["test_loss"], ev["train_accuracy"], ev["test_accuracy"])
 
     def step(self, n: int = 1, *, snapshot: bool = True) -> Snapshot | None:
         """Take ``n`` steps now (in this thread) and return a fresh snapshot.
 
-        With ``snapshot=False`` nothing is evaluated (cheaper for scripts that take many
-        small strides); ``latest`` then still shows the previous snapshot, and None is returned.
+        Every epoch end on the way is evaluated into the history, as in ``run``. With
+        ``snapshot=False`` no snapshot is made (cheaper for scripts that take many small
+        strides); ``latest`` then still shows the previous one, and None is returned.
         """
         with self._lock:
             if self._running:
@@ -462,16 +483,21 @@ class Trainer:
             if self._state == "diverged":
                 return self.latest
             start = time.perf_counter()
+            taken = 0
             with np.errstate(all="ignore"):
-                for i in range(n):
-                    if not self._train_step(detailed=snapshot and i == n - 1):
+                for _ in range(n):
+                    ends_epoch = self._ends_epoch()
+                    if not self._train_step():
                         break
-            self._account(time.perf_counter() - start, n)
+                    taken += 1
+                    if ends_epoch:
+                        self._record_epoch(self.evaluate())
+            self._account(time.perf_counter() - start, taken)
             if self._state != "diverged":
                 self._state = "paused"
             if not snapshot and self._state != "diverged":
                 return None
-            self.latest = self._make_snapshot(record=True)
+            self.latest = self._make_snapshot()
             return self.latest
 
     def run(self, *, max_steps: int | None = None, max_epochs: int | None = None,
@@ -481,10 +507,10 @@ class Trainer:
         """Train until a stop condition, ``pause()`` from another thread, or divergence.
 
         ``max_steps`` counts steps in this call; ``max_epochs`` is a total since reset.
-        Targets are checked at the end of every epoch, so where a run stops does not
-        depend on the machine's speed. ``on_snapshot`` receives each
-        snapshot (at most ``snapshot_hz`` a second); ``on_epoch`` a snapshot at the end
-        of every epoch (this evaluates the whole data set once an epoch).
+        Every epoch end is evaluated on the whole train and test splits and recorded in
+        the history; targets are checked there, so where a run stops does not depend on
+        the machine's speed. ``on_snapshot`` receives a snapshot at most ``snapshot_hz``
+        times a second, and the final one; ``on_epoch`` a snapshot at every epoch end.
         """
         with self._lock:
             if self._running:
@@ -499,11 +525,10 @@ class Trainer:
         commands, pause = self._commands, self._pause
         steps_done = 0
         finished: str | None = None  # why the run ended on its own, if it did
-        has_target = target_loss is not None or target_accuracy is not None
         t0 = last = time.perf_counter()
         last_step = self.step_count
         next_snapshot = t0 + interval
-        last_step_at = t0
+        step_due = t0  # under a pace: when the next step may start
         quiet = np.errstate(all="ignore")
         quiet.__enter__()
         try:
@@ -516,39 +541,40 @@ class Trainer:
                     finished = f"took the {max_steps} steps asked for"
                     break
                 if max_epochs is not None and self.epoch >= max_epochs:
-                    finished = f"reached epoch {max_epochs}"
+                    finished = f"trained its {max_epochs} epochs"
                     break
-                limit = self.speed_limit
-                if limit:  # slow motion: wait out the rest of this step's share of a second
-                    gap = 1.0 / limit - (time.perf_counter() - last_step_at)
-                    if gap > 0 and pause.wait(gap):
-                        continue  # paused while waiting: the loop's top handles it
-                    last_step_at = time.perf_counter()
+                gap = self._step_gap()
+                if gap:  # paced: wait for this step's turn, leaving the CPU to others
+                    now = time.perf_counter()
+                    if now < step_due:
+                        self._wake.clear()
+                        self._wake.wait(step_due - now)
+                        continue  # a command, pause or new pace may have come meanwhile
+                    step_due = max(step_due + gap, now - gap)  # no burst to catch up
                 now = time.perf_counter()
                 if now < self._hold_until:
                     self._wake.wait(self._hold_until - now)
                     continue
-                due = now >= next_snapshot
-                ends_epoch = (on_epoch is not None or has_target) and self._ends_epoch()
-                if not self._train_step(detailed=due or (ends_epoch and on_epoch is not None)):
+                ends_epoch = self._ends_epoch()
+                if not self._train_step():
                     break
                 steps_done += 1
+                ev = None
                 if ends_epoch:
-                    self._account(time.perf_counter() - last, self.step_count - last_step)
-                    last, last_step = time.perf_counter(), self.step_count
-                    snap = self._make_snapshot(record=on_epoch is not None)
+                    ev = self.evaluate()
+                    self._record_epoch(ev)
                     if on_epoch is not None:
-                        on_epoch(snap)
-                    if self._reached(snap, target_loss, target_accuracy):
-                        finished = (f"reached the target loss {target_loss:g}"
-                                    if target_loss is not None and snap.train_loss <= target_loss
-                                    else f"reached the target accuracy {target_accuracy:.0%}")
+                        on_epoch(self._make_snapshot(ev))
+                    reached = self._reached(ev, target_loss, target_accuracy)
+                    if reached:
+                        finished = reached
                         break
-                if due:
+                now = time.perf_counter()
+                if now >= next_snapshot:
                     self._account(now - last, self.step_count - last_step)
                     last, last_step = now, self.step_count
                     next_snapshot = now + interval
-                    snap = self.latest = self._make_snapshot(record=True)
+                    snap = self.latest = self._make_snapshot(ev)
                     if on_snapshot is not None:
                         on_snapshot(snap)
         finally:
@@ -562,7 +588,7 @@ class Trainer:
                 if self._state == "finished":
                     self._reason = f"{finished} at step {self.step_count}"
                 self._running = False
-                self.latest = self._make_snapshot(record=True)
+                self.latest = self._make_snapshot()
         if on_snapshot is not None:
             on_snapshot(self.latest)
         return self.latest
@@ -571,11 +597,14 @@ class Trainer:
         return self._pos + self.batch_size >= self._X.shape[0]
 
     @staticmethod
-    def _reached(snap: Snapshot, target_loss, target_accuracy) -> bool:
-        if target_loss is not None and snap.train_loss <= target_loss:
-            return True
-        acc = snap.test_accuracy if snap.test_accuracy is not None else snap.train_accuracy
-        return target_accuracy is not None and acc is not None and acc >= target_accuracy
+    def _reached(ev: dict, target_loss, target_accuracy) -> str | None:
+        """Why an epoch end's evaluation ends the run (None: it does not)."""
+        if target_loss is not None and ev["train_loss"] <= target_loss:
+            return f"reached the target loss {target_loss:g}"
+        acc = ev["test_accuracy"] if ev["test_accuracy"] is not None else ev["train_accuracy"]
+        if target_accuracy is not None and acc is not None and acc >= target_accuracy:
+            return f"reached the target accuracy {target_accuracy:.0%}"
+        return None
 
     def _account(self, seconds: float, steps: int) -> None:
         self._elapsed += seconds
@@ -593,14 +622,11 @@ class Trainer:
     def _eval(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float | None]:
         if X.shape[0] == 0:
             return math.nan, None
-        net = self.network
         with np.errstate(all="ignore"):
-            ws = net._forward(X)
-            fn = net._loss(self.loss_name)
-            loss = fn.value(ws.z[-1], ws.a[-1], Y)
+            z, out = self.network.infer(X)
+            loss = self.network._loss(self.loss_name).value(z, out, Y)
         if self.config.task != "classification":
             return loss, None
-        out = ws.a[-1]
         if out.shape[1] == 1:
             correct = np.count_nonzero((out[:, 0] > 0.5) == (Y[:, 0] > 0.5))
         else:
@@ -612,7 +638,7 @@ class Trainer:
         if self._grid_X is None:
             return None
         with np.errstate(all="ignore"):
-            out = self.network._forward(self._grid_X).a[-1]
+            out = self.network.infer(self._grid_X)[1]
         rows, cols = self.grid_shape
         classes = None
         if self.config.task == "regression":
@@ -626,11 +652,11 @@ class Trainer:
         return Boundary(kind, frozen_array(values.reshape(rows, cols), np.float64), classes,
                         self.data.extent, self.step_count)
 
-    def _make_snapshot(self, record: bool = False) -> Snapshot:
-        ev = self.evaluate()
-        if record:
-            self._history.add(self.step_count, self._epoch_progress(), ev["train_loss"],
-                              ev["test_loss"])
+    def _make_snapshot(self, ev: dict | None = None) -> Snapshot:
+        """A snapshot of now; ``ev``: this step's evaluation, when it was already made."""
+        if ev is None:
+            ev = self.evaluate()
+        self._measure_last()
         now = time.perf_counter()
         if self._grid_X is not None and (
                 not self._running or self._boundary is None
@@ -647,6 +673,8 @@ class Trainer:
             layers=self._layer_stats, history=self._history.frozen(), task=self.config.task,
             n_classes=self.data.n_classes, boundary=self._boundary, points=self._points,
             diverged_step=self._diverged_step, reason=self._reason, seed=self.seed,
+            stats_step=self._stats_step,
+            flags=layer_flags(self._layer_stats, ev["train_loss"], self._start_loss),
         )
 
     def _epoch_progress(self) -> float:

@@ -34,6 +34,7 @@ from engine.presets import Preset, save_preset
 from engine.snapshot import Snapshot
 from engine.trainer import Trainer
 
+from .format import pace as pace_words
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .screens.presets import PresetPicker
@@ -41,17 +42,19 @@ from .screens.prompt import PathPrompt
 from .widgets.config_pane import ConfigPane
 from .widgets.weights import capture_weights
 
-DEFAULT_FPS = 10.0
-#: while training, drawing may take at most this share of the main thread's time: the UI
-#: shares the interpreter with training, so frames come less often than ``fps`` a second
-#: when they cost more (a slow or busy machine), and at ``fps`` when they are cheap
+DEFAULT_FPS = 20.0
+#: while training at full speed, drawing may take at most this share of the main thread's
+#: time: the UI shares the interpreter with training, so frames come less often than
+#: ``fps`` a second when they cost more (a slow or busy machine), and at ``fps`` when cheap
 UI_SHARE = 0.06
+#: at a watchable pace training leaves the interpreter mostly idle: drawing may take more
+PACED_UI_SHARE = 0.5
 MAX_FRAME_WAIT = 1.0  #: but at least one frame a second while training
 KEY_HOLD_S = 0.1  #: longest that training stands aside while a key press is answered
 WEIGHTS_INTERVAL = 0.5  #: seconds between copies of the weights for the heatmap, while training
 LR_STEP = 3.0
-#: slow-motion settings for [ and ]: steps a second (None: full speed)
-SPEEDS: tuple[float | None, ...] = (None, 1000.0, 300.0, 100.0, 30.0, 10.0, 3.0, 1.0)
+#: the paces ] and [ step through: epochs a second, None for full speed ("max")
+PACES: tuple[float | None, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 60.0, 100.0, 300.0, None)
 
 
 class FrameReady(Message):
@@ -77,10 +80,10 @@ class BackpropLab(App):
                 tooltip="Learning rate ×3 (live)"),
         Binding("minus,underscore", "lr_down", "lr÷3", show=False,
                 tooltip="Learning rate ÷3 (live)"),
-        Binding("right_square_bracket", "faster", "Faster", key_display="]", show=False,
-                tooltip="Train faster (up to full speed)"),
+        Binding("right_square_bracket", "faster", "Pace", key_display="[/]",
+                tooltip="Faster pace: more epochs a second, up to full speed (max)"),
         Binding("left_square_bracket", "slower", "Slower", key_display="[", show=False,
-                tooltip="Slow motion: fewer steps a second, to watch the boundary move"),
+                tooltip="Slower pace: fewer epochs a second, to watch each change"),
         Binding("p", "presets", "Presets", tooltip="Pick a preset (shows each lesson)"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Keys and panes"),
         Binding("q", "quit", "Quit", tooltip="Quit (also ctrl+c), even mid-training"),
@@ -130,9 +133,7 @@ class BackpropLab(App):
     def _make_trainer(self, opened: Opened) -> Trainer:
         trainer = opened.trainer(snapshot_hz=self.fps, boundary_hz=min(5.0, self.fps),
                                  grid=self.grid)
-        old = getattr(self, "trainer", None)
-        if old is not None:
-            trainer.speed_limit = old.speed_limit
+        trainer.pace = opened.preset.pace  # each preset is watched at its own pace
         return trainer
 
     def get_default_screen(self) -> Screen:
@@ -201,7 +202,8 @@ class BackpropLab(App):
             cost = cpu - self._frame_clock
             self.frame_cost = cost if self.frame_cost == 0 else 0.7 * self.frame_cost + 0.3 * cost
         self._frame_clock = cpu
-        wait = min(MAX_FRAME_WAIT, self.frame_cost / UI_SHARE)
+        share = UI_SHARE if self.trainer.pace is None else PACED_UI_SHARE
+        wait = min(MAX_FRAME_WAIT, self.frame_cost / share)
         self._next_frame_at = now + wait
         if wait > 1.0 / self.fps and self.training:
             self.set_timer(wait, self._due_frame)
@@ -278,7 +280,7 @@ class BackpropLab(App):
 
     async def action_step_epoch(self) -> None:
         """Steps until the end of the current epoch."""
-        await self._steps(self.trainer.steps_per_epoch)
+        await self._steps(self.trainer.steps_to_epoch_end)
 
     async def action_reset(self) -> None:
         """Fresh weights from the seed; pending data/model changes take effect now."""
@@ -306,21 +308,18 @@ class BackpropLab(App):
         if not self.training:
             self.redraw()
 
-    def _change_speed(self, by: int) -> None:
-        trainer = self.trainer
-        index = SPEEDS.index(trainer.speed_limit) if trainer.speed_limit in SPEEDS else 0
-        trainer.speed_limit = SPEEDS[max(0, min(len(SPEEDS) - 1, index + by))]
-        limit = trainer.speed_limit
+    def _change_pace(self, by: int) -> None:
+        self.trainer.pace = next_pace(self.trainer.pace, by)
+        self.frame_cost = 0.0  # the frame budget follows the new pace at once
         self.clear_notifications()
-        self.notify("full speed" if limit is None else f"at most {limit:g} steps a second",
-                    title="Training speed", timeout=2)
+        self.notify(pace_words(self.trainer.pace), title="Pace", timeout=2)
         self.redraw()
 
     def action_slower(self) -> None:
-        self._change_speed(+1)
+        self._change_pace(-1)
 
     def action_faster(self) -> None:
-        self._change_speed(-1)
+        self._change_pace(+1)
 
     def action_lr_up(self) -> None:
         self._change_lr(LR_STEP)
@@ -417,7 +416,7 @@ class BackpropLab(App):
             preset = Preset(name=Path(path).stem,
                             title=base.title if base else "My experiment",
                             lesson=base.lesson if base else "An experiment made in backprop-lab.",
-                            config=config)
+                            config=config, pace=self.trainer.pace)
             try:
                 save_preset(preset, path)
             except (EngineError, OSError) as exc:
@@ -470,6 +469,7 @@ class BackpropLab(App):
                 key = "+"
             out.append((names.get(key, key), binding.tooltip or binding.description))
         out.append(("ctrl+p", "Command palette: every action by name"))
+        out.append(("[ / ]", "Pace: the status line shows it (e.g. 30 ep/s, or max)"))
         out.append(("tab", "Move between fields; enter or tab confirms a value"))
         return out
 
@@ -487,8 +487,8 @@ class BackpropLab(App):
             ("Reset", "New weights from the seed, applying pending changes (r)", self.action_reset),
             ("Learning rate ×3", "Raise the learning rate (+)", self.action_lr_up),
             ("Learning rate ÷3", "Lower the learning rate (-)", self.action_lr_down),
-            ("Slower", "Slow motion: fewer steps a second ([)", self.action_slower),
-            ("Faster", "More steps a second, up to full speed (])", self.action_faster),
+            ("Slower pace", "Fewer epochs a second, to watch each change ([)", self.action_slower),
+            ("Faster pace", "More epochs a second, up to full speed (])", self.action_faster),
             ("Presets", "Pick a bundled preset (p)", self.action_presets),
             ("Save checkpoint", "Save the run to a .npz file (ctrl+s)", self.action_save),
             ("Open", "Open a preset or checkpoint file (ctrl+o)", self.action_open),
@@ -511,6 +511,21 @@ class BackpropLab(App):
 
 
 SSH_FPS = 8.0  #: frame rate when the terminal is at the other end of an SSH link
+
+
+def next_pace(pace: float | None, by: int) -> float | None:
+    """The listed pace ``by`` places faster (+) or slower (-) than ``pace``; a pace that is
+    not listed (a preset's own) moves to the nearest listed one in that direction."""
+    if pace in PACES:
+        index = PACES.index(pace) + by
+    elif by > 0:
+        index = next(i for i, p in enumerate(PACES) if p is None or p > pace) + by - 1
+    else:
+        slower = [i for i, p in enumerate(PACES) if p is not None and p < pace]
+        if not slower:
+            return pace  # already slower than any listed pace
+        index = slower[-1] + by + 1
+    return PACES[max(0, min(len(PACES) - 1, index))]
 
 
 def default_fps(environ=os.environ) -> float:

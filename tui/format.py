@@ -46,3 +46,8 @@ def config_value(value) -> str:
     if isinstance(value, (tuple, list)):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def pace(epochs_per_sec: float | None) -> str:
+    """A training pace as the status line shows it: ``30 ep/s``, or ``max`` for full speed."""
+    return "max" if epochs_per_sec is None else f"{epochs_per_sec:g} ep/s"

@@ -23,10 +23,12 @@ DIVERGING = Config.from_dict({
 @pytest.fixture
 def make_app(tmp_path):
     def make(ref: str | Opened | None = "xor", *, epochs: int | None = 1_000_000,
-             speed: float | None = 400.0, **kwargs) -> BackpropLab:
+             speed: float | None = 400.0, pace: float | None | str = None,
+             **kwargs) -> BackpropLab:
         """The app on ``ref``; ``epochs`` overrides the preset's stop so runs keep going;
         ``speed`` caps training steps a second, which leaves the test's event loop (same
-        interpreter) time to run, so the tests stay quick."""
+        interpreter) time to run, so the tests stay quick. ``pace``: epochs a second
+        (None: full speed, "preset": the preset's own)."""
         opened = ref if isinstance(ref, Opened) else open_run(ref)
         if epochs is not None:
             config = opened.preset.config.with_value("training.epochs", epochs)
@@ -35,6 +37,8 @@ def make_app(tmp_path):
         kwargs.setdefault("save_dir", tmp_path)
         app = BackpropLab(opened, **kwargs)
         app.trainer.speed_limit = speed
+        if pace != "preset":
+            app.trainer.pace = pace
         return app
     return make
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from textual.events import Resize
 from textual.geometry import Size
 
@@ -50,7 +51,12 @@ async def test_step_changes_loss_and_gradient_bars(make_app):
         await pilot.pause()
         assert "step 3" in status(app)
         assert [s.grad_norm for s in bars.stats] != first
-        assert len(plot.series()["train"][0]) == 4  # steps 0..3
+        # xor has 7 steps an epoch: the curve is step 0 and the live point at step 3 ...
+        assert plot.series()["train"][0] == [0.0, 3.0]
+        await pilot.press("b")  # ... and the batch loss has every step
+        assert plot.series()["batch"][0] == [1.0, 2.0, 3.0]
+        assert plot.series()["batch"][1] == pytest.approx(
+            list(app.trainer.latest.history.batch.loss))
         assert "sat" in screen_text(app)  # tanh layers show their saturated share
 
 
@@ -68,13 +74,13 @@ async def test_play_and_pause(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await press_live(pilot, "space")
         await wait_for(pilot, lambda: app.trainer.step_count > 40 and "training" in status(app))
-        assert "/≤400 steps/s" in status(app)  # measured speed / slow-motion cap
+        assert "max" in status(app) and "steps/s" in status(app)  # full pace, its speed
         await press_live(pilot, "space")
         await wait_for(pilot, lambda: not app.training)
         await pilot.pause()
         step = app.trainer.step_count
         assert "paused" in status(app) and f"step {step}" in status(app)
-        assert "/≤400" not in status(app)  # no speed while paused, only the cap
+        assert "max" in status(app) and "steps/s" not in status(app)  # no speed while paused
         await pilot.pause(0.1)
         assert app.trainer.step_count == step  # really paused
         plot = app.main.query_one(LossPlot)
@@ -583,19 +589,20 @@ async def test_non_2d_data_says_so(make_app):
         assert "no 2-D view" in screen_text(app)
 
 
-async def test_slow_motion_keys(make_app):
-    app = make_app(speed=None)
+async def test_pace_keys(make_app):
+    app = make_app(speed=None)  # full speed to start with
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press(*["left_square_bracket"] * 5)  # full → 1000 → 300 → 100 → 30 → 10
-        assert app.trainer.speed_limit == 10
-        assert "≤10 steps/s" in status(app)
+        await pilot.press(*["left_square_bracket"] * 6)  # max → 300 → 100 → 60 → 30 → 10 → 3
+        assert app.trainer.pace == 3
+        assert "3 ep/s" in status(app)
         await press_live(pilot, "space")
-        await pilot.pause(0.5)
+        await pilot.pause(1.0)
         await press_live(pilot, "space")
         await wait_for(pilot, lambda: not app.training)
-        assert 1 <= app.trainer.step_count <= 12  # about ten steps a second, not thousands
-        await pilot.press(*["right_square_bracket"] * 6)
-        assert app.trainer.speed_limit is None and "≤" not in status(app)
+        epochs = app.trainer.step_count / app.trainer.steps_per_epoch
+        assert 1 <= epochs <= 6  # about three epochs a second, not hundreds
+        await pilot.press(*["right_square_bracket"] * 7)
+        assert app.trainer.pace is None and "max" in status(app)
 
 
 async def test_weights_toggle(make_app):

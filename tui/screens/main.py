@@ -52,6 +52,8 @@ class MainScreen(Screen):
         Binding("l", "toggle_log", "Log loss", show=False, tooltip="Log scale for the loss plot"),
         Binding("x", "toggle_axis", "Step/epoch", show=False,
                 tooltip="Plot the loss against steps or epochs"),
+        Binding("b", "toggle_batches", "Batch loss", show=False,
+                tooltip="Show or hide every step's batch loss, faint, under the epoch curves"),
         Binding("d", "toggle_points", "Points", show=False,
                 tooltip="Show or hide the data points on the boundary"),
         Binding("w", "toggle_weights", "Weights", show=False,
@@ -131,13 +133,14 @@ class MainScreen(Screen):
         urgent = snap.state != "running"  # a still picture is drawn at once and completely
         # at most one of the two costly panes draws in a frame, so that no frame holds the
         # interpreter (and a key press waiting behind it) for long
-        drew = panes.loss.show(snap.history, urgent=urgent)
+        live = (snap.step, snap.epoch_progress, snap.train_loss, snap.test_loss)
+        drew = panes.loss.show(snap.history, urgent=urgent, live=live)
         drew = panes.boundary.show(snap.boundary, snap.points, snap.n_classes, note,
                                    urgent=urgent, hold=drew) or drew
         legend = panes.boundary.legend()
         if panes.boundary_box.border_subtitle != legend:
             panes.boundary_box.border_subtitle = legend
-        drew = panes.grads.show(snap.layers, snap.step, urgent=urgent) or drew
+        drew = panes.grads.show(snap.layers, snap.flags, urgent=urgent) or drew
         flagged = panes.grads.flagged() if panes.grads.scale_hidden else ""
         if panes.grads_box.border_subtitle != flagged:
             panes.grads_box.border_subtitle = flagged
@@ -155,7 +158,7 @@ class MainScreen(Screen):
         if snap is self._shown:  # not overtaken by a newer frame meanwhile
             panes = self._panes()
             panes.status.show(snap, pending=panes.config.pending,
-                              speed_limit=self.trainer.speed_limit)
+                              pace=self.trainer.pace)
 
     def _panes(self) -> _Panes:
         """The panes a frame updates, looked up once (a frame should not search the DOM)."""
@@ -289,11 +292,16 @@ class MainScreen(Screen):
         self.query_one(LossPlot).toggle_axis()
         self._set_loss_title()
 
+    def action_toggle_batches(self) -> None:
+        self.query_one(LossPlot).toggle_batches()
+        self._set_loss_title()
+
     def action_toggle_points(self) -> None:
         self.query_one(BoundaryView).toggle_points()
 
     def _set_loss_title(self) -> None:
         plot = self.query_one(LossPlot)
         box = self.query_one("#loss-box")
-        box.border_title = "Loss" + (" (log)" if plot.log_scale else "")
-        box.border_subtitle = "l log · x axis"
+        box.border_title = "Loss" + (" (log)" if plot.log_scale else "") + (
+            " + batch" if plot.show_batches else "")
+        box.border_subtitle = "l log · x axis · b batch"

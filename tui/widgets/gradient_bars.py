@@ -1,7 +1,9 @@
 """Per-layer gradient magnitude on a log scale, with dead and saturated unit shares.
 
 Vanishing gradients span orders of magnitude, so the bar length is log10 of the
-gradient norm of each layer's weights between ``LOG_LO`` and ``LOG_HI``.
+gradient norm of each layer's weights between ``LOG_LO`` and ``LOG_HI``. Every figure is
+the snapshot's: measured on the last step before it (``engine.layer_stats``), with the
+flags of ``engine.health``; a figure not measured shows as ``–``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 
 from rich.text import Text
 
+from engine.health import flag_summary
 from engine.snapshot import LayerStats
 
 from ..format import num
@@ -18,39 +21,14 @@ from .budget import Budget
 from .lines import LinePane, text_strip
 
 LOG_LO, LOG_HI = -8.0, 2.0  #: the bar spans 1e-8 .. 1e2
-VANISHING = 1e-3  #: gradient norm below this share of the network's largest one
-TINY = 1e-6  #: or below this share of the layer's weight norm
-EXPLODING = 1e3  #: gradient norm above this (or above 100x the weight norm)
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
-def health(layer: LayerStats, steps_taken: bool = True, largest: float = 0.0) -> str:
-    """'ok', 'vanishing' or 'exploding' for one layer's gradient.
-
-    Vanishing: three orders of magnitude below the largest layer gradient of the network
-    (``largest``), or a millionth of the layer's own weights. Exploding: not finite, above
-    1e3, or above 100x the layer's weight norm."""
-    g = layer.grad_norm
-    if not steps_taken:
-        return "ok"
-    if not math.isfinite(g) or g > EXPLODING or g > 100 * max(1.0, layer.weight_norm):
-        return "exploding"
-    if g < VANISHING * largest or g < TINY * max(layer.weight_norm, 1e-12):
-        return "vanishing"
-    return "ok"
-
-
-def healths(layers, steps_taken: bool = True) -> list[str]:
-    finite = [l.grad_norm for l in layers if math.isfinite(l.grad_norm)]
-    largest = max(finite, default=0.0)
-    return [health(l, steps_taken, largest) for l in layers]
-
-
-def bar(value: float, width: int, ascii_only: bool = False) -> str:
+def bar(value: float | None, width: int, ascii_only: bool = False) -> str:
     """A bar of ``width`` cells filled to log10(value) between LOG_LO and LOG_HI."""
     if width <= 0:
         return ""
-    if not value > 0:
+    if value is None or not value > 0:
         return ("." if ascii_only else "·") * width
     frac = (math.log10(value) - LOG_LO) / (LOG_HI - LOG_LO) if math.isfinite(value) else 1.0
     frac = min(1.0, max(0.0, frac))
@@ -66,28 +44,12 @@ def bar(value: float, width: int, ascii_only: bool = False) -> str:
 def unit_note(layer: LayerStats) -> str:
     """Dead share for ReLU, saturated share for sigmoid/tanh, blank otherwise."""
     if layer.activation == "relu":
-        return f"dead {layer.dead_fraction * 100:.0f}%"
-    if layer.activation in ("sigmoid", "tanh"):
-        return f"sat {layer.saturated_fraction * 100:.0f}%"
-    return ""
-
-
-def flag_summary(states: list[str]) -> str:
-    """Layers that are not 'ok', grouped by state with runs of layers as ranges:
-    ``vanishing L1-L3, exploding L9``."""
-    parts = []
-    for state in ("vanishing", "exploding"):
-        layers = [i + 1 for i, s in enumerate(states) if s == state]
-        runs: list[list[int]] = []
-        for n in layers:
-            if runs and n == runs[-1][-1] + 1:
-                runs[-1].append(n)
-            else:
-                runs.append([n])
-        if runs:
-            spans = ",".join(f"L{r[0]}" if len(r) == 1 else f"L{r[0]}-L{r[-1]}" for r in runs)
-            parts.append(f"{state} {spans}")
-    return ", ".join(parts)
+        share, word = layer.dead_fraction, "dead"
+    elif layer.activation in ("sigmoid", "tanh"):
+        share, word = layer.saturated_fraction, "sat"
+    else:
+        return ""
+    return f"{word} –" if share is None else f"{word} {share * 100:.0f}%"
 
 
 class GradientBars(LinePane):
@@ -103,7 +65,7 @@ class GradientBars(LinePane):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.stats: tuple[LayerStats, ...] = ()
-        self.step = 0
+        self.flags: tuple[str, ...] = ()  #: per layer, from the snapshot
         self.plain = False
         self.budget = Budget(share=0.03, min_interval=0.25)  #: numbers at most 4 times a second
         self._pending = False
@@ -113,16 +75,17 @@ class GradientBars(LinePane):
 
     def flagged(self) -> str:
         """The flagged layers in a few words, e.g. ``vanishing L1-L3`` ('' when none)."""
-        return flag_summary(self.warnings())
+        return flag_summary(self.flags)
 
-    def show(self, layers: tuple[LayerStats, ...], step: int, urgent: bool = True) -> bool:
-        """Show these layer statistics; unless ``urgent``, within the redraw budget (a
-        draw that has to wait is made by a later ``show``, in step with the frames).
-        Returns whether it drew."""
-        if layers == self.stats and (step > 0) == (self.step > 0) and not self._pending:
+    def show(self, layers: tuple[LayerStats, ...], flags: tuple[str, ...],
+             urgent: bool = True) -> bool:
+        """Show these layer statistics and flags (a snapshot's); unless ``urgent``, within
+        the redraw budget (a draw that has to wait is made by a later ``show``, in step
+        with the frames). Returns whether it drew."""
+        if layers == self.stats and flags == self.flags and not self._pending:
             return False
         resize = len(layers) != len(self.stats)
-        self.stats, self.step = layers, step
+        self.stats, self.flags = layers, flags
         if resize:
             self.refresh(layout=True)
         if urgent or resize or self.budget.wait() <= 0:
@@ -150,8 +113,8 @@ class GradientBars(LinePane):
         self.redraw()
 
     def warnings(self) -> list[str]:
-        """Layer health words, one per layer (for tests and the border title)."""
-        return healths(self.stats, self.step > 0)
+        """Layer health words, one per layer ("ok" for all before any step)."""
+        return list(self.flags) or ["ok"] * len(self.stats)
 
     def get_content_height(self, container, viewport, width: int) -> int:
         rows = max(1, len(self.stats)) + 1  # the scale line, then a row per layer
@@ -171,8 +134,7 @@ class GradientBars(LinePane):
         bar_w = max(4, width - label_w - num_w - note_w - 1)
         dim = self.get_component_rich_style("gradient-bars--dim")
         warn_style = self.get_component_rich_style("gradient-bars--warn")
-        stepped = self.step > 0
-        states = healths(self.stats, stepped)
+        states = self.warnings()
         out.append(f"{'|grad W|':<{label_w}}{'1e-8':<{max(1, bar_w - 3)}}1e2", dim)
         flagged = flag_summary(states)
         if flagged:
@@ -189,9 +151,8 @@ class GradientBars(LinePane):
             style = warn_style if warn else self.get_component_rich_style("gradient-bars--bar")
             out.append(f"{label[:label_w - 1]:<{label_w}}",
                        warn_style if warn else self.get_component_rich_style("gradient-bars--label"))
-            out.append(bar(layer.grad_norm if stepped else 0.0, bar_w, self.plain), style)
-            value = num(layer.grad_norm, 2) if stepped else "–"
-            out.append(f"{value:>{num_w}}", warn_style if warn else "")
+            out.append(bar(layer.grad_norm, bar_w, self.plain), style)
+            out.append(f"{num(layer.grad_norm, 2):>{num_w}}", warn_style if warn else "")
             if note_w:
-                out.append(f"{unit_note(layer) if stepped else '':>{note_w}}", dim)
+                out.append(f"{unit_note(layer):>{note_w}}", dim)
         return out.split("\n")

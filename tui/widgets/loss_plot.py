@@ -1,9 +1,11 @@
 """Train and test loss against step or epoch, drawn with plotext.
 
-The trainer keeps a bounded, evenly thinned history; this widget thins it again to
-about one point per column (plotext joins them with
-braille lines), so drawing cost depends on the pane's width, never on
-the length of the run.
+The trainer records every epoch end (and every step's batch loss) in a bounded history
+whose buckets keep their lowest and highest loss. This widget merges the buckets again to
+about one per column and draws each as a vertical stroke from its lowest to its highest
+value (min-max decimation), so a spike or a bounce is always on screen and the y range
+covers the run's real peak, while drawing cost depends on the pane's width, never on
+the length of the run. The batch loss is a faint series under the others (``b``).
 
 plotext is called directly (not through ``textual-plotext``): its figure builds a
 character matrix, and this widget turns that matrix into strips itself (skipping
@@ -14,6 +16,7 @@ nothing before the first frame.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -27,16 +30,37 @@ from engine.snapshot import History
 from .budget import Budget
 from .lines import LinePane
 
-COLOURS = {"train": (90, 170, 255), "test": (255, 170, 60)}
+COLOURS = {"train": (90, 170, 255), "test": (255, 170, 60), "batch": (110, 110, 120)}
 
 
-def thin(x: np.ndarray, *ys: np.ndarray, limit: int) -> tuple[np.ndarray, ...]:
-    """Every k-th point so that at most ``limit`` remain (always keeping the last)."""
+def merge(x: np.ndarray, low: np.ndarray, high: np.ndarray, last: np.ndarray,
+          limit: int) -> tuple[np.ndarray, ...]:
+    """Buckets (n,) merged into at most ``limit`` groups of neighbours, each keeping its
+    last x and value and the lowest and highest value: x, low, high, last (groups,)."""
     n = x.shape[0]
-    if n <= limit or limit < 2:
-        return (x, *ys)
-    idx = np.unique(np.append(np.linspace(0, n - 1, limit).astype(np.intp), n - 1))
-    return (x[idx], *(y[idx] for y in ys))
+    if n <= limit or limit < 1:
+        return x, low, high, last
+    starts = np.unique(np.linspace(0, n, limit, endpoint=False).astype(np.intp))
+    ends = np.append(starts[1:], n) - 1
+    with np.errstate(invalid="ignore"):
+        return (x[ends], np.fmin.reduceat(low, starts), np.fmax.reduceat(high, starts),
+                last[ends])
+
+
+def envelope(x: np.ndarray, low: np.ndarray, high: np.ndarray,
+             keep=None) -> tuple[list[float], list[float]]:
+    """A line through each group's lowest and highest value (in the order nearer the
+    previous point), so that a braille line shows a group's whole range as a stroke.
+    ``keep(y)`` filters values (e.g. finite, or > 0 on a log scale)."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for xv, lo, hi in zip(x.tolist(), low.tolist(), high.tolist()):
+        pair = [v for v in ((lo, hi) if lo != hi else (lo,)) if keep is None or keep(v)]
+        if len(pair) == 2 and ys and abs(ys[-1] - pair[1]) < abs(ys[-1] - pair[0]):
+            pair.reverse()
+        xs.extend([xv] * len(pair))
+        ys.extend(pair)
+    return xs, ys
 
 
 def _figure():
@@ -56,6 +80,8 @@ class LossPlot(LinePane):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.history: History | None = None
+        self.live: tuple[int, float, float, float] | None = None  #: step, epoch, train, test now
+        self.show_batches = False  #: the faint batch-loss series (``b``)
         self.log_scale = False
         self.x_axis = "step"
         self.plain = False
@@ -75,20 +101,22 @@ class LossPlot(LinePane):
         self._drawn_key = None
         self.redraw()
 
-    def show(self, history: History, urgent: bool = True, hold: bool = False) -> bool:
+    def show(self, history: History, urgent: bool = True, hold: bool = False,
+             live: tuple[int, float, float, float] | None = None) -> bool:
         """Plot this history; unless ``urgent``, no sooner than the redraw budget allows.
 
-        No timers: a draw that has to wait is made by a later ``show`` (the next frame),
-        so every pane that changes lands in the same screen update. ``hold`` (another
-        pane already drew in this frame) defers a non-urgent draw to a later frame.
-        Returns whether it drew."""
+        ``live`` (step, epoch, train loss, test loss) is the run's point now: drawn after
+        the last epoch end while an epoch is under way. No timers: a draw that has to wait
+        is made by a later ``show`` (the next frame), so every pane that changes lands in
+        the same screen update. ``hold`` (another pane already drew in this frame) defers
+        a non-urgent draw to a later frame. Returns whether it drew."""
         old = self.history
-        same = old is not None and history is not None and len(history) == len(old) \
-            and len(history) and history.steps[-1] == old.steps[-1] \
-            and history.train_loss[-1] == old.train_loss[-1]
+        same = (old is not None and history is not None and old.points == history.points
+                and (old.batch.points if old.batch else 0)
+                == (history.batch.points if history.batch else 0) and live == self.live)
         if same and not self._pending:
             return False
-        self.history = history
+        self.history, self.live = history, live
         if urgent or (not hold and self.budget.wait() <= 0):
             self.redraw()
             return True
@@ -99,6 +127,10 @@ class LossPlot(LinePane):
         self.log_scale = not self.log_scale
         self.redraw()
 
+    def toggle_batches(self) -> None:
+        self.show_batches = not self.show_batches
+        self.redraw()
+
     def toggle_axis(self) -> None:
         self.x_axis = "epoch" if self.x_axis == "step" else "step"
         self.redraw()
@@ -107,17 +139,40 @@ class LossPlot(LinePane):
         self.redraw()
 
     def series(self) -> dict[str, tuple[list[float], list[float]]]:
-        """What would be plotted now: name -> (x, y); only finite (and > 0 in log scale)."""
+        """What would be plotted now: name -> (x, y); only finite (and > 0 in log scale).
+
+        "train" and "test" pass through every epoch bucket's lowest and highest loss;
+        "batch" (when shown) does the same for the batch losses."""
         h = self.history
         if h is None or len(h) == 0:
             return {}
-        x = np.asarray(h.epochs if self.x_axis == "epoch" else h.steps, dtype=np.float64)
-        x, train, test = thin(x, h.train_loss, h.test_loss, limit=max(8, self.size.width))
+        log = self.log_scale
+
+        def keep(v: float) -> bool:
+            return math.isfinite(v) and (v > 0 or not log)
+
+        epoch_axis = self.x_axis == "epoch"
+        limit = max(8, self.size.width)
+        x = np.asarray(h.epochs if epoch_axis else h.steps, dtype=np.float64)
         out = {}
-        for name, y in (("train", train), ("test", test)):
-            keep = np.isfinite(y) & (y > 0 if self.log_scale else True)
-            if np.any(keep):
-                out[name] = (x[keep].tolist(), y[keep].tolist())
+        if self.show_batches and h.batch is not None and len(h.batch):
+            b = h.batch
+            bx = np.asarray(b.epochs if epoch_axis else b.steps, dtype=np.float64)
+            xs, ys = envelope(*merge(bx, b.low, b.high, b.loss, limit)[:3], keep=keep)
+            if ys:
+                out["batch"] = (xs, ys)
+        live = self.live
+        for name, last, low, high, now in (
+                ("train", h.train_loss, h.train_low, h.train_high, live and live[2]),
+                ("test", h.test_loss, h.test_low, h.test_high, live and live[3])):
+            if low.shape != last.shape:  # a history without buckets: the values alone
+                low = high = last
+            xs, ys = envelope(*merge(x, low, high, last, limit)[:3], keep=keep)
+            if live is not None and live[0] > h.steps[-1] and now is not None and keep(now):
+                xs.append(float(live[1] if epoch_axis else live[0]))
+                ys.append(now)
+            if ys:
+                out[name] = (xs, ys)
         return out
 
     # ----- drawing ---------------------------------------------------------------------
@@ -128,7 +183,7 @@ class LossPlot(LinePane):
         if width <= 0 or height <= 0 or not self.is_mounted:
             return
         series = self.series()
-        key = (width, height, self.log_scale, self.x_axis, self.plain,
+        key = (width, height, self.log_scale, self.x_axis, self.plain, self.show_batches,
                tuple((n, tuple(x), tuple(y)) for n, (x, y) in series.items()))
         if key == self._drawn_key:
             return
@@ -149,8 +204,8 @@ class LossPlot(LinePane):
         plt.clear_data()
         plt.plotsize(width, height)
         plt._set_size(width, height)
-        markers = {"train": "dot", "test": "x"} if self.plain else {"train": "braille",
-                                                                      "test": "braille"}
+        markers = {"train": "dot", "test": "x", "batch": "."} if self.plain else {
+            "train": "braille", "test": "braille", "batch": "braille"}
         for name, (x, y) in series.items():
             if len(x) > 1:  # one point (before any step) makes no curve
                 plt.plot(x, y, label=name, marker=markers[name],

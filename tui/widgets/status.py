@@ -11,7 +11,7 @@ from textual.widget import Widget
 
 from engine.snapshot import Snapshot
 
-from ..format import num, pct, rate
+from ..format import num, pace as pace_text, pct, rate
 
 STATE_LABELS = {
     "idle": ("○ ready", "status-idle"),
@@ -26,28 +26,50 @@ def loss(value: float) -> str:
     return f"{value:.4f}" if 1e-3 <= value < 10 else num(value, 3)
 
 
+#: why a run finished, in the fewest words (the trainer's reason, by its opening words)
+FINISHED_SHORT = (("reached the target", "target reached"), ("trained its", "epochs done"),
+                  ("took the", "steps done"))
+
+
+def finished_words(reason: str | None, compact: bool) -> str:
+    """Why a finished run stopped: the trainer's own words, or a short form of them."""
+    if not reason:
+        return ""
+    if compact:
+        for opening, short in FINISHED_SHORT:
+            if reason.startswith(opening):
+                return short
+    return reason
+
+
 def status_parts(snap: Snapshot, pending: bool = False, compact: bool = False,
-                 speed_limit: float | None = None) -> list[tuple[str, str]]:
+                 pace: float | None | str = "") -> list[tuple[str, str]]:
     """The status line as (text, style class) pieces; pure, so tests can read it.
 
-    ``compact`` drops the words that a narrow terminal cannot afford."""
+    ``compact`` drops the words that a narrow terminal cannot afford. ``pace``: the
+    trainer's pace in epochs a second (None: full speed; "": not shown)."""
     label, _ = STATE_LABELS.get(snap.state, (snap.state, ""))
     parts: list[tuple[str, str]] = [(label, "state")]
     if snap.state == "diverged":
         reason = snap.reason or "the loss is not finite"
         where = f" at step {snap.diverged_step}" if snap.diverged_step is not None else ""
-        parts[0] = (label + (where if "step" not in reason else "") + ": " + reason, "state")
+        hint = "; r resets" if compact else "; press r for fresh weights (- lowers the rate)"
+        parts[0] = (label + (where if "step" not in reason else "") + ": " + reason + hint,
+                    "state")
         return parts
+    if snap.state == "finished" and snap.reason:
+        parts[0] = (f"{label}: {finished_words(snap.reason, compact)}", "state")
     if pending:  # early in the line, so a narrow terminal still shows it
         parts.append(("✱ pending: r" if compact else "✱ pending: r applies", "pending"))
     parts.append((f"epoch {snap.epoch}", ""))
     parts.append((f"step {snap.step}", ""))
-    # speed only while training: a paused run has no speed, and a still frame stays still
-    limit = f"≤{speed_limit:g}" if speed_limit else ""
-    if snap.state == "running":
-        parts.append((f"{rate(snap.steps_per_sec)}{'/' + limit if limit else ''} steps/s", "dim"))
-    elif limit:
-        parts.append((f"{limit} steps/s", "dim"))
+    # the pace always; the measured speed only at full speed while training (a paused run
+    # has no speed, and a still frame stays still)
+    if pace != "":
+        shown = pace_text(pace)  # type: ignore[arg-type]
+        if pace is None and snap.state == "running":
+            shown += f" {rate(snap.steps_per_sec)} steps/s"
+        parts.append((shown, "dim"))
     sep = "/" if compact else " test "
     test = f"{sep}{loss(snap.test_loss)}" if snap.test_loss == snap.test_loss else ""
     parts.append((f"loss {loss(snap.train_loss)}{test}", "loss"))
@@ -78,11 +100,11 @@ class StatusLine(Widget):
         self._strip: Strip | None = None
         self._strip_key = None
 
-    def show(self, snap: Snapshot, pending: bool = False, speed_limit: float | None = None
+    def show(self, snap: Snapshot, pending: bool = False, pace: float | None | str = ""
              ) -> None:
-        parts = status_parts(snap, pending, speed_limit=speed_limit)
+        parts = status_parts(snap, pending, pace=pace)
         if sum(len(p) + 2 for p, _ in parts) > self.content_size.width:
-            parts = status_parts(snap, pending, compact=True, speed_limit=speed_limit)
+            parts = status_parts(snap, pending, compact=True, pace=pace)
         text = "  ".join(p for p, _ in parts)
         if text == self.text:
             return
