@@ -2,6 +2,9 @@
 
 A light stand-in for ``Select``: one widget instead of six, so a pane with thirty of
 them mounts and restyles quickly, which matters on a slow machine or link.
+
+Enter does not change a choice: in the configuration pane enter means "apply", and a
+choice applies as soon as it changes, so there enter has nothing left to do.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from textual.widget import Widget
 
 
 class Choice(Widget, can_focus=True):
-    """Shows the current option; left/right (or enter, or a click) pick another."""
+    """Shows the current option; left/right (or a click) pick another."""
 
     DEFAULT_CSS = """
     Choice {
@@ -29,7 +32,7 @@ class Choice(Widget, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("right,enter", "move(1)", "Next", show=False),
+        Binding("right", "move(1)", "Next", show=False),
         Binding("left", "move(-1)", "Previous", show=False),
     ]
 

@@ -10,6 +10,7 @@ settings) and what waits for a reset (data and model: marked pending here).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
@@ -277,9 +278,31 @@ class ConfigPane(VerticalScroll):
         if not self.populated:
             return
         box = self.query_one("#layers", Vertical)
+        focused = self.screen.focused
+        kept = focused.name if focused is not None and box in focused.ancestors else None
         await box.remove_children()
         await box.mount_all(self._layer_rows())
-        self.query_one("#add-layer", Button).disabled = len(self.draft.model.layers) >= MAX_LAYERS
+        add = self.query_one("#add-layer", Button)
+        add.disabled = len(self.draft.model.layers) >= MAX_LAYERS
+        if kept is not None:
+            self._refocus_layer(kept, add)
+
+    def _refocus_layer(self, name: str, add: Button) -> None:
+        """Keep the keyboard in the layer list after its rows were rebuilt.
+
+        Without this, focus falls back to the control before the list, the "all layers"
+        choice. It goes to the control called ``name`` (after a delete: the width field of
+        the layer now in that place, where enter changes nothing), else that control on
+        the last layer, else the add button."""
+        what, _, index = name.partition(":")
+        if what == "remove":
+            name = f"model.layers[{index}].units"
+        controls = [w for w in self.query_one("#layers", Vertical).query("*")
+                    if w.can_focus and w.name]
+        same = [w for w in controls if w.name == name] or \
+               [w for w in controls if _control_kind(w.name) == _control_kind(name)][-1:]
+        target = same[0] if same else (None if add.disabled else add)
+        self.screen.set_focus(target)
 
     # ----- what the app calls --------------------------------------------------------
     async def load(self, config: Config, *, title: str | None = None,
@@ -477,6 +500,11 @@ class ConfigPane(VerticalScroll):
     def action_leave(self) -> None:
         """Give the keyboard back to the training keys."""
         self.screen.set_focus(None)
+
+
+def _control_kind(name: str) -> str:
+    """A layer control's name without its layer index: 'remove:2' -> 'remove:#'."""
+    return re.sub(r"\d+", "#", name)
 
 
 def _layer_number(path: str) -> int:
