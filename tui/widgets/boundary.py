@@ -1,9 +1,13 @@
 """The model's output over the 2-D input plane, drawn with half blocks, data on top.
 
 Each cell holds two pixels (``▀``: foreground = top, background = bottom), so a pane
-of W x H cells shows a W x 2H image. Binary and multi-class outputs tint each pixel
-with the winning class's colour (stronger where the model is sure, pale near the
-boundary); regression uses a diverging ramp. Data points are solid pixels.
+of W x H cells shows a W x 2H image; a cell is about twice as tall as wide, so these
+pixels are square. The plot keeps the data's aspect ratio (a circle stays round): it
+takes the largest centred part of the pane with that ratio and leaves the rest blank.
+
+Binary and multi-class outputs tint each pixel with the winning class's colour
+(stronger where the model is sure, pale near the boundary); regression uses a
+diverging ramp. Data points are solid pixels.
 
 With ``NO_COLOR`` (or a terminal of few colours) the view uses characters instead:
 region marks for the predicted class, letters for the points.
@@ -38,6 +42,27 @@ PLAIN_REGIONS = " .:-=+~*"  #: region mark per class
 PLAIN_POINTS = "ox#@%&$?!="  #: train point per class (test points are upper case)
 PLAIN_RAMP = " .:-=+*#%@"  #: regression shading, low to high
 _STYLES: dict[tuple[int, int], Style] = {}  #: (top, bottom) colour -> Style, shared
+
+
+def letterbox(cols: int, rows: int, aspect: float,
+              row_height: float = 1.0) -> tuple[int, int, int, int]:
+    """(left, top, width, height) of the largest centred area of a ``cols`` x ``rows``
+    grid whose shape is ``aspect`` (data width / data height), when one row is as tall
+    as ``row_height`` columns (1 for half-block pixels, 2 for whole text rows)."""
+    if not (np.isfinite(aspect) and aspect > 0) or cols <= 0 or rows <= 0:
+        return 0, 0, max(cols, 0), max(rows, 0)
+    width = aspect * rows * row_height
+    if width <= cols:
+        w, h = max(1, min(cols, round(width))), rows
+    else:
+        w, h = cols, max(1, min(rows, round(cols / (aspect * row_height))))
+    return (cols - w) // 2, (rows - h) // 2, w, h
+
+
+def extent_aspect(extent: tuple[float, float, float, float]) -> float:
+    """Width over height of a data extent (x_min, x_max, y_min, y_max)."""
+    x0, x1, y0, y1 = extent
+    return (x1 - x0) / (y1 - y0) if y1 != y0 else float("nan")
 
 
 def changed_regions(old: np.ndarray | None, new: np.ndarray | None, gap: int = 4):
@@ -196,33 +221,10 @@ class BoundaryView(LinePane):
 
     def _draw_colour(self, b: Boundary, width: int, height: int) -> list[Strip]:
         bg = self._background()
-        rows = height * 2
-        vals = self._sample(np.asarray(b.values, dtype=np.float64), rows, width)
-        if b.kind == "regression":
-            lo, hi = self._value_range()
-            t = np.clip((vals - lo) / (hi - lo), 0.0, 1.0) * 2 - 1  # -1 .. 1
-            colour = np.where((t < 0)[..., None], LOW, HIGH)
-            strength = np.abs(t)
-        elif b.kind == "binary":
-            colour = np.where((vals >= 0.5)[..., None], PALETTE[1], PALETTE[0])
-            strength = np.abs(vals * 2 - 1)
-        else:
-            cls = self._sample(np.asarray(b.classes), rows, width)
-            colour = PALETTE[cls % len(PALETTE)]
-            k = max(2, self.n_classes)
-            strength = np.clip((vals - 1 / k) / (1 - 1 / k), 0.0, 1.0)
-        alpha = 0.12 + 0.5 * np.round(strength * (LEVELS - 1)) / (LEVELS - 1)
-        img = bg + (colour - bg) * alpha[..., None]
-        for r, c, labels, test in self._point_cells(rows, width):
-            if b.kind == "regression":
-                lo, hi = self._value_range()
-                t = np.clip((labels.astype(np.float64) - lo) / (hi - lo), 0.0, 1.0)
-                pc = np.where((t < 0.5)[:, None], LOW, HIGH)
-            else:
-                pc = PALETTE[labels.astype(np.intp) % len(PALETTE)]
-            if test:  # test points a little paler than training points
-                pc = pc + (bg - pc) * 0.35
-            img[r, c] = pc
+        left, top, w, h = letterbox(width, height * 2, extent_aspect(b.extent))
+        img = np.empty((height * 2, width, 3), dtype=np.float64)
+        img[:] = bg  # the letterbox margins
+        img[top:top + h, left:left + w] = self._image(b, bg, h, w)
         img = np.clip(img, 0, 255).astype(np.uint8)
         # what each cell shows, as one number: used to send only the cells that changed
         packed = (img[..., 0].astype(np.int64) << 16) | (img[..., 1].astype(np.int64) << 8) | img[..., 2]
@@ -234,6 +236,36 @@ class BoundaryView(LinePane):
             return [old_lines[y] if same[y] else self._row(img[2 * y], img[2 * y + 1])
                     for y in range(height)]
         return [self._row(img[2 * y], img[2 * y + 1]) for y in range(height)]
+
+    def _image(self, b: Boundary, bg: np.ndarray, rows: int, cols: int) -> np.ndarray:
+        """The plot as ``rows`` x ``cols`` RGB pixels (floats), points included."""
+        vals = self._sample(np.asarray(b.values, dtype=np.float64), rows, cols)
+        if b.kind == "regression":
+            lo, hi = self._value_range()
+            t = np.clip((vals - lo) / (hi - lo), 0.0, 1.0) * 2 - 1  # -1 .. 1
+            colour = np.where((t < 0)[..., None], LOW, HIGH)
+            strength = np.abs(t)
+        elif b.kind == "binary":
+            colour = np.where((vals >= 0.5)[..., None], PALETTE[1], PALETTE[0])
+            strength = np.abs(vals * 2 - 1)
+        else:
+            cls = self._sample(np.asarray(b.classes), rows, cols)
+            colour = PALETTE[cls % len(PALETTE)]
+            k = max(2, self.n_classes)
+            strength = np.clip((vals - 1 / k) / (1 - 1 / k), 0.0, 1.0)
+        alpha = 0.12 + 0.5 * np.round(strength * (LEVELS - 1)) / (LEVELS - 1)
+        img = bg + (colour - bg) * alpha[..., None]
+        for r, c, labels, test in self._point_cells(rows, cols):
+            if b.kind == "regression":
+                lo, hi = self._value_range()
+                t = np.clip((labels.astype(np.float64) - lo) / (hi - lo), 0.0, 1.0)
+                pc = np.where((t < 0.5)[:, None], LOW, HIGH)
+            else:
+                pc = PALETTE[labels.astype(np.intp) % len(PALETTE)]
+            if test:  # test points a little paler than training points
+                pc = pc + (bg - pc) * 0.35
+            img[r, c] = pc
+        return img
 
     def _row(self, top: np.ndarray, bottom: np.ndarray) -> Strip:
         """One line of half blocks; cells of equal colours become one segment."""
@@ -258,20 +290,26 @@ class BoundaryView(LinePane):
         return Strip(segments, width)
 
     def _draw_plain(self, b: Boundary, width: int, height: int) -> list[Strip]:
-        vals = self._sample(np.asarray(b.values, dtype=np.float64), height, width)
+        left, top, w, h = letterbox(width, height, extent_aspect(b.extent), row_height=2)
+        grid = np.full((height, width), " ", dtype="<U1")  # the letterbox margins
+        grid[top:top + h, left:left + w] = self._plain_grid(b, h, w)
+        style = self.rich_style
+        self._cells = grid.view(np.uint32).astype(np.int64)
+        return [Strip([Segment("".join(row), style)], width) for row in grid]
+
+    def _plain_grid(self, b: Boundary, rows: int, cols: int) -> np.ndarray:
+        """The plot as ``rows`` x ``cols`` characters, points included."""
+        vals = self._sample(np.asarray(b.values, dtype=np.float64), rows, cols)
         if b.kind == "regression":
             lo, hi = self._value_range()
             idx = np.clip((vals - lo) / (hi - lo), 0.0, 1.0) * (len(PLAIN_RAMP) - 1)
-            grid = np.array(list(PLAIN_RAMP))[np.round(idx).astype(np.intp)]
-        elif b.kind == "binary":
+            return np.array(list(PLAIN_RAMP))[np.round(idx).astype(np.intp)]
+        if b.kind == "binary":
             grid = np.where(vals >= 0.5, PLAIN_REGIONS[1], PLAIN_REGIONS[0]).astype("<U1")
         else:
-            cls = self._sample(np.asarray(b.classes), height, width)
+            cls = self._sample(np.asarray(b.classes), rows, cols)
             grid = np.array(list(PLAIN_REGIONS))[cls % len(PLAIN_REGIONS)]
-        if b.kind != "regression":
-            for r, c, labels, test in self._point_cells(height, width):
-                marks = np.array(list(PLAIN_POINTS))[labels.astype(np.intp) % len(PLAIN_POINTS)]
-                grid[r, c] = np.char.upper(marks) if test else marks
-        style = self.rich_style
-        self._cells = grid.view(np.uint32).astype(np.int64) if grid.dtype.kind == "U" else None
-        return [Strip([Segment("".join(row), style)], width) for row in grid]
+        for r, c, labels, test in self._point_cells(rows, cols):
+            marks = np.array(list(PLAIN_POINTS))[labels.astype(np.intp) % len(PLAIN_POINTS)]
+            grid[r, c] = np.char.upper(marks) if test else marks
+        return grid
