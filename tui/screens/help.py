@@ -18,8 +18,9 @@ Gradients: |dL/dW| per layer on a log scale from 1e-8 to 1e2; ▼ marks a vanish
   exploding gradient; dead = ReLU units that never fire, sat = sigmoid/tanh units at a bound.
 Config (c): edit any field, Enter or Tab to confirm; a refused value keeps the old one and
   says why. Training settings apply at once; data and layers are pending until r.
-Over SSH: panes redraw only when they change, at most the frame rate (--fps), so a slow
-  link stays usable; NO_COLOR=1 switches the boundary view to plain characters."""
+Over SSH: panes redraw only when they change, at most the frame rate (set it with the
+  environment variable BACKPROP_LAB_FPS=N), so a slow link stays usable; NO_COLOR=1
+  switches the boundary view to plain characters."""
 
 
 def key_table(bindings: list[tuple[str, str]]) -> Table:
