@@ -7,6 +7,7 @@ of the training panes (``c`` toggles); from 120 columns it sits beside them.
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import NamedTuple
 
@@ -26,6 +27,9 @@ from ..widgets.weights import WeightsView, capture_weights
 WIDE = 120  #: from this many columns the config pane sits beside the training panes
 STATUS_LAG_S = 0.04  #: after a pane drew, the status line follows in its own update
 PREFILL_S = 8.0  #: a hidden config pane is built this long after the start, when idle
+#: while training, the status line's numbers change at most this often (seconds): faster
+#: than the eye can read them, they would only cost terminal traffic
+STATUS_INTERVAL_S = 0.2
 
 
 class _Panes(NamedTuple):
@@ -70,6 +74,8 @@ class MainScreen(Screen):
         self._weights_from = None  #: the app's captured copy it shows, while training
         self._pane_refs: _Panes | None = None
         self._shown: Snapshot | None = None  #: the newest snapshot handed to the panes
+        self._status_at = 0.0  #: when the status line last changed (perf_counter)
+        self._status_state = ""  #: the run state the status line shows
 
     def compose(self) -> ComposeResult:
         t = self.trainer
@@ -102,7 +108,7 @@ class MainScreen(Screen):
         slower = max(1.0, 15.0 / max(1.0, getattr(self.app, "fps", 15.0)))
         self.query_one(BoundaryView).budget.min_interval = 0.33 * slower
         self.query_one(LossPlot).budget.min_interval = 0.5 * slower
-        self.query_one(GradientBars).budget.min_interval = 0.2 * slower
+        self.query_one(GradientBars).budget.min_interval = 0.3 * slower
         self.query_one("#boundary-box").border_title = "Boundary"
         self._set_loss_title()
         self.query_one("#grads-box").border_title = "Gradients"
@@ -141,7 +147,7 @@ class MainScreen(Screen):
         if panes.boundary_box.border_subtitle != legend:
             panes.boundary_box.border_subtitle = legend
         drew = panes.grads.show(snap.layers, snap.flags, urgent=urgent) or drew
-        flagged = panes.grads.flagged() if panes.grads.scale_hidden else ""
+        flagged = panes.grads.flagged()  # on the border, where it always fits
         if panes.grads_box.border_subtitle != flagged:
             panes.grads_box.border_subtitle = flagged
         drew = self._show_weights(snap, urgent) or drew
@@ -156,6 +162,11 @@ class MainScreen(Screen):
 
     def _show_status(self, snap: Snapshot) -> None:
         if snap is self._shown:  # not overtaken by a newer frame meanwhile
+            now = time.perf_counter()
+            if (snap.state == self._status_state == "running"
+                    and now - self._status_at < STATUS_INTERVAL_S):
+                return  # a later frame shows it; a change of state always shows at once
+            self._status_at, self._status_state = now, snap.state
             panes = self._panes()
             panes.status.show(snap, pending=panes.config.pending,
                               pace=self.trainer.pace)

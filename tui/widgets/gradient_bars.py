@@ -69,8 +69,7 @@ class GradientBars(LinePane):
         self.plain = False
         self.budget = Budget(share=0.03, min_interval=0.25)  #: numbers at most 4 times a second
         self._pending = False
-        #: the scale line (with the summary of flagged layers) did not fit; the screen
-        #: then shows ``flagged()`` on the pane's border
+        #: the scale line did not fit (too many layers for the pane's height)
         self.scale_hidden = False
 
     def flagged(self) -> str:
@@ -136,9 +135,6 @@ class GradientBars(LinePane):
         warn_style = self.get_component_rich_style("gradient-bars--warn")
         states = self.warnings()
         out.append(f"{'|grad W|':<{label_w}}{'1e-8':<{max(1, bar_w - 3)}}1e2", dim)
-        flagged = flag_summary(states)
-        if flagged:
-            out.append("  " + flagged, warn_style)
         for layer, state in zip(self.stats, states):
             out.append("\n")
             warn = state != "ok"

@@ -19,7 +19,7 @@ def text_strip(text: Text, width: int, console, style: Style,
     """One line of rich Text as a Strip exactly ``width`` cells wide, on ``style``; the
     cells after the text take ``pad`` (default ``style``)."""
     strip = Strip(list(text.render(console, end="")))
-    return strip.apply_style(style).adjust_cell_length(width, style if pad is None else pad)
+    return strip.apply_style(style).adjust_cell_length(width, style if pad is None else pad).simplify()
 
 
 class LinePane(Widget):

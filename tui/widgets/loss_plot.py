@@ -33,32 +33,32 @@ from .lines import LinePane
 COLOURS = {"train": (90, 170, 255), "test": (255, 170, 60), "batch": (110, 110, 120)}
 
 
-def merge(x: np.ndarray, low: np.ndarray, high: np.ndarray, last: np.ndarray,
+def merge(x: np.ndarray, low: np.ndarray, high: np.ndarray,
           limit: int) -> tuple[np.ndarray, ...]:
-    """Buckets (n,) merged into at most ``limit`` groups of neighbours, each keeping its
-    last x and value and the lowest and highest value: x, low, high, last (groups,)."""
+    """Buckets (n,) merged into at most ``limit`` groups of neighbours, each keeping the
+    x of its first and last bucket and the lowest and highest value:
+    x_first, x_last, low, high, each (groups,)."""
     n = x.shape[0]
     if n <= limit or limit < 1:
-        return x, low, high, last
+        return x, x, low, high
     starts = np.unique(np.linspace(0, n, limit, endpoint=False).astype(np.intp))
     ends = np.append(starts[1:], n) - 1
     with np.errstate(invalid="ignore"):
-        return (x[ends], np.fmin.reduceat(low, starts), np.fmax.reduceat(high, starts),
-                last[ends])
+        return x[starts], x[ends], np.fmin.reduceat(low, starts), np.fmax.reduceat(high, starts)
 
 
-def envelope(x: np.ndarray, low: np.ndarray, high: np.ndarray,
+def envelope(x_first: np.ndarray, x_last: np.ndarray, low: np.ndarray, high: np.ndarray,
              keep=None) -> tuple[list[float], list[float]]:
     """A line through each group's lowest and highest value (in the order nearer the
-    previous point), so that a braille line shows a group's whole range as a stroke.
-    ``keep(y)`` filters values (e.g. finite, or > 0 on a log scale)."""
+    previous point, across the group's x range), so that a braille line shows a group's
+    whole range as a stroke. ``keep(y)`` filters values (finite, > 0 on a log scale)."""
     xs: list[float] = []
     ys: list[float] = []
-    for xv, lo, hi in zip(x.tolist(), low.tolist(), high.tolist()):
+    for x0, x1, lo, hi in zip(x_first.tolist(), x_last.tolist(), low.tolist(), high.tolist()):
         pair = [v for v in ((lo, hi) if lo != hi else (lo,)) if keep is None or keep(v)]
         if len(pair) == 2 and ys and abs(ys[-1] - pair[1]) < abs(ys[-1] - pair[0]):
             pair.reverse()
-        xs.extend([xv] * len(pair))
+        xs.extend((x0, x1)[:len(pair)] if len(pair) == 2 else (x1,) * len(pair))
         ys.extend(pair)
     return xs, ys
 
@@ -158,7 +158,7 @@ class LossPlot(LinePane):
         if self.show_batches and h.batch is not None and len(h.batch):
             b = h.batch
             bx = np.asarray(b.epochs if epoch_axis else b.steps, dtype=np.float64)
-            xs, ys = envelope(*merge(bx, b.low, b.high, b.loss, limit)[:3], keep=keep)
+            xs, ys = envelope(*merge(bx, b.low, b.high, limit), keep=keep)
             if ys:
                 out["batch"] = (xs, ys)
         live = self.live
@@ -167,7 +167,7 @@ class LossPlot(LinePane):
                 ("test", h.test_loss, h.test_low, h.test_high, live and live[3])):
             if low.shape != last.shape:  # a history without buckets: the values alone
                 low = high = last
-            xs, ys = envelope(*merge(x, low, high, last, limit)[:3], keep=keep)
+            xs, ys = envelope(*merge(x, low, high, limit), keep=keep)
             if live is not None and live[0] > h.steps[-1] and now is not None and keep(now):
                 xs.append(float(live[1] if epoch_axis else live[0]))
                 ys.append(now)

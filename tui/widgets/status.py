@@ -58,7 +58,8 @@ def status_parts(snap: Snapshot, pending: bool = False, compact: bool = False,
                     "state")
         return parts
     if snap.state == "finished" and snap.reason:
-        parts[0] = (f"{label}: {finished_words(snap.reason, compact)}", "state")
+        words = finished_words(snap.reason, compact)
+        parts[0] = (f"{label[:1]} {words}" if compact else f"{label}: {words}", "state")
     if pending:  # early in the line, so a narrow terminal still shows it
         parts.append(("✱ pending: r" if compact else "✱ pending: r applies", "pending"))
     parts.append((f"epoch {snap.epoch}", ""))
@@ -137,7 +138,7 @@ class StatusLine(Widget):
             if i:
                 segments.append(Segment("  ", base))
             segments.append(Segment(piece, styles[kind] if kind else base))
-        strip = Strip(segments)
+        strip = Strip(segments).simplify()  # one style change per run of one style
         if strip.cell_length > width:
             strip = Strip.join([strip.crop(0, max(0, width - 1)), Strip([Segment("…", base)])])
         return strip.adjust_cell_length(width, base)
