@@ -25,11 +25,13 @@ EXPLODING_UPDATE = 0.5
 
 #: the rule in a few lines, for help screens and documentation
 RULE = (
-    f"▼ vanishing: |grad W| below {VANISHING_SHARE:g} × the largest layer's, while the loss "
-    f"is above {LEARNING_SHARE:.0%} of its starting value",
-    f"▲ exploding: |grad W| not finite, or above {EXPLODING_SHARE:g} × the output layer's, or "
-    f"one step moved W by ≥ {EXPLODING_UPDATE:.0%} of |W|, while the loss is that high",
-    "no flag once the loss is below that share: a small gradient at a minimum is not vanishing",
+    f"▼ vanishing: |grad W| below {VANISHING_SHARE:g} × the largest layer's, while the loss",
+    f"  is still above {LEARNING_SHARE:.0%} of its value at step 0.",
+    f"▲ exploding: |grad W| not finite; or, while the loss is that high, above "
+    f"{EXPLODING_SHARE:g} ×",
+    f"  the output layer's, or one step moved W by {EXPLODING_UPDATE:.0%} of |W| or more.",
+    "No flag once the loss is below that share: a small gradient at a minimum is not",
+    "  a vanishing one.",
 )
 
 
