@@ -21,7 +21,6 @@ from pathlib import Path
 
 from textual import events, on
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.signal import Signal
@@ -34,6 +33,7 @@ from engine.presets import Preset, save_preset
 from engine.snapshot import Snapshot
 from engine.trainer import Trainer
 
+from .commands import bindings, help_rows, palette
 from .format import pace as pace_words
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
@@ -68,36 +68,7 @@ class BackpropLab(App):
     TITLE = "backprop-lab"
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS = [
-        Binding("space", "toggle_run", "Play", key_display="space",
-                tooltip="Play / pause training"),
-        Binding("n", "step", "Step", tooltip="One training step (one mini-batch)"),
-        Binding("N", "step_epoch", "Epoch", show=False,
-                tooltip="Train to the end of the epoch (shift+n)"),
-        Binding("r", "reset", "Reset",
-                tooltip="Reset: new weights from the seed, pending changes applied"),
-        Binding("plus,equals_sign", "lr_up", "lr", key_display="+/-",
-                tooltip="Learning rate ×3 (live)"),
-        Binding("minus,underscore", "lr_down", "lr÷3", show=False,
-                tooltip="Learning rate ÷3 (live)"),
-        Binding("right_square_bracket", "faster", "Pace", key_display="[/]",
-                tooltip="Faster pace: more epochs a second, up to full speed (max)"),
-        Binding("left_square_bracket", "slower", "Slower", key_display="[", show=False,
-                tooltip="Slower pace: fewer epochs a second, to watch each change"),
-        Binding("p", "presets", "Presets", tooltip="Pick a preset (shows each lesson)"),
-        Binding("question_mark", "help", "Help", key_display="?", tooltip="Keys and panes"),
-        Binding("q", "quit", "Quit", tooltip="Quit (also ctrl+c), even mid-training"),
-        Binding("ctrl+s", "save", "Save", show=False, tooltip="Save a checkpoint (.npz)"),
-        Binding("ctrl+o", "open", "Open", show=False, tooltip="Open a preset (.toml) or checkpoint (.npz)"),
-        Binding("e", "export", "Export", show=False, tooltip="Export the configuration as preset TOML"),
-        Binding("t", "toggle_theme", "Theme", show=False, tooltip="Light or dark theme"),
-        Binding("i", "inspect", "Inspect", show=False,
-                tooltip="Inspector: one step's forward and backward pass, number by number"),
-        Binding("v", "compare", "Compare", show=False,
-                tooltip="Compare variants of this run (optimizers, learning rates, ...): "
-                        "loss curves overlaid"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-    ]
+    BINDINGS = bindings("app")
 
     #: app actions that only make sense on a full screen (not under a modal dialog)
     TRAINING_ACTIONS = {"toggle_run", "step", "step_epoch", "reset", "lr_up", "lr_down",
@@ -457,21 +428,8 @@ class BackpropLab(App):
         self.push_screen(HelpScreen(self.key_help()))
 
     def key_help(self) -> list[tuple[str, str]]:
-        """(key, what it does) for every binding of the app and the main screen."""
-        names = {"question_mark": "?", "plus": "+", "minus": "-", "space": "space",
-                 "left_square_bracket": "[", "right_square_bracket": "]"}
-        out = []
-        for binding in [*self.BINDINGS, *type(self.main).BINDINGS, *ConfigPane.BINDINGS]:
-            if not isinstance(binding, Binding) or not binding.description:
-                continue
-            key = binding.key.split(",")[0]
-            if binding.action == "lr_up":
-                key = "+"
-            out.append((names.get(key, key), binding.tooltip or binding.description))
-        out.append(("ctrl+p", "Command palette: every action by name"))
-        out.append(("[ / ]", "Pace: the status line shows it (e.g. 30 ep/s, or max)"))
-        out.append(("tab", "Move between fields; enter or tab confirms a value"))
-        return out
+        """(key, what it does) for every command (``tui.commands``)."""
+        return help_rows()
 
     async def action_quit(self) -> None:
         """Quit at any moment: pause the trainer, let the worker end, restore the terminal."""
@@ -480,34 +438,10 @@ class BackpropLab(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        commands = [
-            ("Play / pause", "Start or pause training (space)", self.action_toggle_run),
-            ("Step", "Take one training step (n)", self.action_step),
-            ("Epoch", "Train to the end of the epoch (N)", self.action_step_epoch),
-            ("Reset", "New weights from the seed, applying pending changes (r)", self.action_reset),
-            ("Learning rate ×3", "Raise the learning rate (+)", self.action_lr_up),
-            ("Learning rate ÷3", "Lower the learning rate (-)", self.action_lr_down),
-            ("Slower pace", "Fewer epochs a second, to watch each change ([)", self.action_slower),
-            ("Faster pace", "More epochs a second, up to full speed (])", self.action_faster),
-            ("Presets", "Pick a bundled preset (p)", self.action_presets),
-            ("Save checkpoint", "Save the run to a .npz file (ctrl+s)", self.action_save),
-            ("Open", "Open a preset or checkpoint file (ctrl+o)", self.action_open),
-            ("Export preset", "Write the configuration as preset TOML (e)", self.action_export),
-            ("Toggle config pane", "Show or hide the configuration (c)",
-             self.main.action_toggle_config),
-            ("Log-scale loss", "Toggle log scale on the loss plot (l)", self.main.action_toggle_log),
-            ("Loss x axis", "Plot against steps or epochs (x)", self.main.action_toggle_axis),
-            ("Data points", "Show or hide points on the boundary (d)",
-             self.main.action_toggle_points),
-            ("Light / dark", "Switch between light and dark theme (t)", self.action_toggle_theme),
-            ("Inspector", "One step's forward and backward pass in numbers (i)",
-             self.action_inspect),
-            ("Compare", "Variants of this run side by side: optimizers, learning rates, "
-             "activations or any setting (v)", self.action_compare),
-            ("Help", "Keys and what each pane shows (?)", self.action_help),
-        ]
-        for title, help_text, callback in commands:
-            yield SystemCommand(title, help_text, callback)
+        for command in palette():
+            owner = self if command.owner == "app" else self.main
+            yield SystemCommand(command.title, f"{command.help} ({command.shown})",
+                                getattr(owner, f"action_{command.action}"))
 
 
 SSH_FPS = 8.0  #: frame rate when the terminal is at the other end of an SSH link

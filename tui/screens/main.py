@@ -12,7 +12,6 @@ from functools import partial
 from typing import NamedTuple
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -21,6 +20,7 @@ from textual.widgets import Footer
 
 from engine.snapshot import Snapshot
 
+from ..commands import bindings
 from ..widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLine
 from ..widgets.weights import WeightsView, capture_weights
 
@@ -51,18 +51,7 @@ class MainScreen(Screen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     AUTO_FOCUS = ""  # nothing focused: the training keys work from the first frame
 
-    BINDINGS = [
-        Binding("c", "toggle_config", "Config", tooltip="Show or hide the configuration pane"),
-        Binding("l", "toggle_log", "Log loss", show=False, tooltip="Log scale for the loss plot"),
-        Binding("x", "toggle_axis", "Step/epoch", show=False,
-                tooltip="Plot the loss against steps or epochs"),
-        Binding("b", "toggle_batches", "Batch loss", show=False,
-                tooltip="Show or hide every step's batch loss, faint, under the epoch curves"),
-        Binding("d", "toggle_points", "Points", show=False,
-                tooltip="Show or hide the data points on the boundary"),
-        Binding("w", "toggle_weights", "Weights", show=False,
-                tooltip="Show or hide the weights heatmap"),
-    ]
+    BINDINGS = bindings("main")
 
     config_toggled: reactive[bool] = reactive(False)
     weights_toggled: reactive[bool] = reactive(False)
