@@ -18,5 +18,5 @@ async def test_bindings_palette_and_help_come_from_one_table(make_app):
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {c.title for c in COMMANDS if c.title} <= titles
         rows = dict(help_rows())
-        assert all(rows[c.shown] for c in COMMANDS)
+        assert all(rows[c.shown] for c in COMMANDS if c.keys != "ctrl+c")  # q says it
         assert app.key_help() == help_rows()
