@@ -1,9 +1,10 @@
 """Measurements behind the preset lessons: steps to a target, gradient ratios, dead units.
 
 Everything here drives a ``Trainer`` through its synchronous interface (``step`` and
-``evaluate``), so the numbers are deterministic for a given preset and seed: unlike
-``Trainer.run``, which checks its targets only when a time-based snapshot falls due,
-``steps_to_target`` checks after a fixed number of steps.
+``evaluate``), so the numbers are deterministic for a given preset and seed.
+``app_run`` trains a preset exactly as the app does when space is pressed (its own seed,
+its epochs, its target checked at every epoch's end), so a lesson can quote what the
+screen shows; ``steps_to_target`` checks a target after a fixed number of steps instead.
 
 Lessons quote the figures these functions measure as ``≈ <number>`` (``≈ 3e-5``,
 ``≈ 98%``, ``≈ 120 steps``); ``figures(lesson)`` reads them back so a test can hold the
@@ -16,7 +17,7 @@ import math
 import re
 import statistics
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -62,6 +63,103 @@ def make_trainer(preset: Preset | Config | str, *, seed: int | None = None,
     if seed is not None:
         config = config.with_value("training.seed", int(seed))
     return Trainer(config, grid=_GRID)
+
+
+# ----- the run the app shows --------------------------------------------------------
+def as_preset(preset: Preset | str) -> Preset:
+    return load_preset(preset) if isinstance(preset, str) else preset
+
+
+def app_trainer(preset: Preset | str, values: dict | None = None) -> Trainer:
+    """The trainer the app opens for a preset: ``Trainer(preset)``, weights from the preset's
+    own seed. ``values`` are settings changed in the configuration pane before pressing r
+    (r builds fresh weights from the same seed)."""
+    preset = as_preset(preset)
+    if values:
+        preset = replace(preset, config=with_values(preset.config, values))
+    return Trainer(preset)
+
+
+@dataclass(frozen=True)
+class AppRun:
+    """A preset trained the way the app trains it when space is pressed.
+
+    ``snapshots[0]`` is the fresh network; then one snapshot per epoch (or per step, for a
+    run recorded step by step). The layer statistics of a snapshot are those of the last
+    step before it, as in the app's layer bars."""
+
+    trainer: Trainer
+    snapshots: tuple
+    stopped: str  #: "target", "epochs" or "diverged"
+
+    @property
+    def final(self):
+        return self.snapshots[-1]
+
+    @property
+    def steps(self) -> int:
+        return self.final.step
+
+    def at_step(self, step: int):
+        """The snapshot taken at ``step`` (it must have been recorded)."""
+        for snap in self.snapshots:
+            if snap.step == step:
+                return snap
+        raise EngineError(f"no snapshot at step {step}")
+
+    def series(self, key: str) -> np.ndarray:
+        """One figure (``train_loss``, ``test_accuracy``...) over the recorded snapshots."""
+        return np.array([np.nan if getattr(s, key) is None else getattr(s, key)
+                         for s in self.snapshots], dtype=np.float64)
+
+    def first_step(self, key: str, at_least: float) -> int | None:
+        """The first recorded step at which ``key`` is at least ``at_least``."""
+        for snap in self.snapshots:
+            value = getattr(snap, key)
+            if value is not None and value >= at_least:
+                return snap.step
+        return None
+
+
+def app_run(preset: Preset | str, values: dict | None = None, *, epochs: int | None = None,
+            stop_at_target: bool = True, every_step: bool = False) -> AppRun:
+    """Train like the app after space: from a fresh ``app_trainer``, until the preset's
+    epochs are done (or ``epochs``), its target is met (checked at the end of every epoch,
+    as ``Trainer.run`` checks it; not with ``stop_at_target=False``), or the run diverges.
+    ``every_step`` records a snapshot after every step instead of every epoch (the same
+    run: only what is recorded differs)."""
+    trainer = app_trainer(preset, values)
+    t = trainer.config.training
+    epochs = t.epochs if epochs is None else epochs
+    target_loss, target_accuracy = (t.target_loss, t.target_accuracy) if stop_at_target \
+        else (None, None)
+    spe = trainer.steps_per_epoch
+    snaps = [trainer.snapshot()]
+    stopped = "epochs"
+    while trainer.epoch < epochs:
+        if every_step:
+            for _ in range(spe):
+                snap = trainer.step(1)
+                snaps.append(snap)
+                if snap.diverged:
+                    break
+        else:
+            snap = trainer.step(spe)
+            snaps.append(snap)
+        if snap.diverged:
+            stopped = "diverged"
+            break
+        if reached(figures_of(snap), target_loss, target_accuracy):
+            stopped = "target"
+            break
+    return AppRun(trainer, tuple(snaps), stopped)
+
+
+def bar_ratio(snap) -> float:
+    """The first layer's |grad W| over the last layer's, as the gradient bars show them
+    (measured on the last step before ``snap``)."""
+    first, last = snap.layers[0].grad_norm, snap.layers[-1].grad_norm
+    return first / last if last else math.inf
 
 
 # ----- targets -------------------------------------------------------------------------
@@ -300,7 +398,8 @@ def within(measured: float, quoted: float, *, abs_tol: float | None = None,
 
 
 __all__ = [
-    "Curve", "Figure", "as_config", "dead_fraction", "delta_norms", "diverged", "figures",
+    "AppRun", "Curve", "Figure", "app_run", "app_trainer", "as_config", "as_preset", "bar_ratio",
+    "dead_fraction", "delta_norms", "diverged", "figures",
     "figures_of", "gradient_spread",
     "first_layer_change", "geometric_median", "gradient_norms", "gradient_ratio", "loss_curve",
     "make_trainer", "median", "median_steps", "output_rows", "over_seeds", "reached",

@@ -10,6 +10,7 @@ import pytest
 from engine import lessons as L
 from engine.errors import ConfigError, EngineError
 from engine.presets import load_preset
+from engine.trainer import Trainer
 
 XOR_FULL = {"training.batch_size": "full", "data.samples": 80}
 
@@ -159,3 +160,64 @@ def test_output_rows_are_softmax_probabilities():
 def test_geometric_median():
     assert L.geometric_median([1e-6, 1e-4, 1e-2]) == pytest.approx(1e-4)
     assert L.median([3, 1, 2]) == 2
+
+
+# ----- the run the app shows ---------------------------------------------------------------
+def test_app_trainer_is_the_apps_trainer_and_values_are_a_reset_from_the_same_seed():
+    preset = load_preset("dead-relu")
+    np.testing.assert_array_equal(L.app_trainer("dead-relu").network.params,
+                                  Trainer(preset).network.params)
+    # a change in the configuration pane, then r: new weights from the preset's seed
+    values = {"model.layers[*].activation": "leaky_relu", "training.lr": 0.333333}
+    app = Trainer(preset)
+    app.step(5)
+    assert app.apply_config(L.with_values(preset.config, values))
+    mine = L.app_trainer(preset, values)
+    assert mine.config == app.config
+    np.testing.assert_array_equal(mine.network.params, app.network.params)
+    assert mine.preset.name == "dead-relu"
+
+
+@pytest.mark.parametrize("name, values", [
+    ("iris", None),  # stops at its target
+    ("lr-good", None),  # trains its epochs
+    ("regression-plane", {"training.lr": 1.0}),  # diverges
+])
+def test_app_run_stops_where_trainer_run_stops(name, values):
+    r = L.app_run(name, values)
+    t = L.app_trainer(name, values).config.training
+    snap = L.app_trainer(name, values).run(max_epochs=t.epochs, target_loss=t.target_loss,
+                                           target_accuracy=t.target_accuracy)
+    assert r.steps == snap.step and r.final.epoch == snap.epoch
+    assert r.final.diverged == snap.diverged
+    if not snap.diverged:
+        assert r.final.train_loss == snap.train_loss and r.final.test_loss == snap.test_loss
+    assert r.stopped == {"iris": "target", "lr-good": "epochs",
+                         "regression-plane": "diverged"}[name]
+
+
+def test_app_run_step_by_step_is_the_same_run():
+    by_epoch = L.app_run("xor", epochs=3)
+    by_step = L.app_run("xor", epochs=3, every_step=True)
+    spe = by_epoch.trainer.steps_per_epoch
+    assert [s.step for s in by_epoch.snapshots] == [0, spe, 2 * spe, 3 * spe]
+    assert len(by_step.snapshots) == 3 * spe + 1
+    for snap in by_epoch.snapshots:
+        assert by_step.at_step(snap.step).train_loss == snap.train_loss
+    assert by_step.first_step("test_accuracy", 0.0) == 0
+    assert by_step.series("train_loss").shape == (3 * spe + 1,)
+    with pytest.raises(EngineError):
+        by_epoch.at_step(1)
+
+
+def test_app_run_can_train_on_past_its_target():
+    stopped = L.app_run("iris")
+    on = L.app_run("iris", epochs=stopped.final.epoch + 2, stop_at_target=False)
+    assert on.stopped == "epochs" and on.final.epoch == stopped.final.epoch + 2
+    assert on.at_step(stopped.steps).test_loss == stopped.final.test_loss
+
+
+def test_bar_ratio_reads_the_layer_bars():
+    snap = L.app_trainer("vanishing-gradients").step(1)
+    assert L.bar_ratio(snap) == pytest.approx(snap.layers[0].grad_norm / snap.layers[-1].grad_norm)
+    assert L.bar_ratio(snap) < 1e-3
