@@ -143,3 +143,35 @@ async def test_the_default_run_goes_at_a_watchable_pace(make_app):
         assert 0 < done <= pace * elapsed + 2  # no faster than the pace
         assert f"{pace:g} ep/s" in screen_text(app).splitlines()[0]
         await app.stop_training()
+
+
+async def test_space_after_finished_trains_on_at_the_same_pace(make_app):
+    import time
+
+    app = make_app("xor", epochs=2, speed=None, pace=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.start_training()
+        await wait_for(pilot, lambda: not app.training, timeout=30)
+        assert app.trainer.latest.state == "finished" and app.trainer.epoch == 2
+        assert "epochs done" in screen_text(app).splitlines()[0]
+        app.trainer.pace = 10.0
+        await pilot.press("space")
+        start = time.perf_counter()
+        await pilot.pause(1.0)
+        assert app.training  # past the preset's stop, with no new limit
+        elapsed = time.perf_counter() - start
+        assert 2 < app.trainer.epoch <= 2 + 10 * elapsed + 2
+        await app.stop_training()
+
+
+async def test_epoch_key_goes_to_the_end_of_the_current_epoch(make_app):
+    app = make_app("xor")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n", "n")
+        await pilot.press("N")
+        await pilot.pause()
+        assert app.trainer.epoch == 1 and app.trainer.step_count == app.trainer.steps_per_epoch
+        await pilot.press("N")
+        await pilot.pause()
+        assert app.trainer.epoch == 2 and app.trainer.step_count == 2 * app.trainer.steps_per_epoch
