@@ -9,17 +9,17 @@ Usable alone from a script or notebook::
     opt.step(net, grads)
 """
 
-from .activations import ACTIVATIONS, get_activation
+from .nn.activations import ACTIVATIONS, get_activation
 from .errors import CheckpointError, ConfigError, DataError, EngineError
-from .losses import LOSSES, get_loss
-from .network import Dense, Gradients, Network
-from .optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from .nn.losses import LOSSES, get_loss
+from .nn.network import Dense, Gradients, Network
+from .nn.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from .config import Config, LayerSpec
-from .datasets import Dataset, make_dataset
-from .csv_data import load_csv
+from .data import Dataset, make_dataset
+from .data.tables import load_csv
 from .presets import Preset, list_presets, load_preset, save_preset
-from .snapshot import Snapshot
-from .trainer import Trainer
+from .training.snapshot import Snapshot
+from .training.trainer import Trainer
 from .checkpoint import load_checkpoint, save_checkpoint
 
 __all__ = [

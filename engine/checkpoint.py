@@ -38,8 +38,6 @@ class Checkpoint:
 def save_checkpoint(trainer, path: str | os.PathLike, *, title: str | None = None,
                     lesson: str | None = None) -> None:
     """Save ``trainer``'s weights, optimizer state, counters and config to ``path``."""
-    from .trainer import Trainer  # noqa: F401  (type only)
-
     base = trainer.preset
     preset = Preset(name=base.name if base else "checkpoint",
                     title=title or (base.title if base else "Saved run"),

@@ -8,18 +8,18 @@ allowed. Unknown keys are errors. ``Config.to_dict()`` gives back a dict that
 from __future__ import annotations
 
 import math
+import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from .datasets import CLASSIFICATION, DATASETS, FEATURES, REGRESSION
+from .nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from .data import CLASSIFICATION, DATASETS, FEATURES, REGRESSION, TASKS
 from .errors import ConfigError, choices
-from .init import INIT_SCHEMES
-from .losses import LOSSES, pairing_message
-from .network import DTYPES, REGULARIZATIONS
-from .optimizers import OPTIMIZERS
+from .nn.init import INIT_SCHEMES
+from .nn.losses import LOSSES, pairing_message
+from .nn.network import DTYPES, REGULARIZATIONS
+from .nn.optimizers import OPTIMIZERS
 
-TASKS = ("classification", "regression")
 
 
 # ----- field rules -------------------------------------------------------------------
@@ -358,6 +358,15 @@ class Config:
     def needs_new_weights(self, other: Config) -> bool:
         """True when going from self to ``other`` changes the data or the network's shape."""
         return self.data != other.data or self.model != other.model
+
+
+def parse_value(text: str):
+    """A value as a user types it (``--set``, a pane field): TOML syntax when it parses
+    (numbers, true, lists...), else the text itself."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
 
 
 def _split_path(path: str) -> list:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .checkpoint import Checkpoint, load_checkpoint, restore
 from .presets import DEFAULT_PRESET, Preset, load_preset
-from .trainer import Trainer
+from .training.trainer import Trainer
 
 
 @dataclass(frozen=True)

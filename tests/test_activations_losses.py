@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine.activations import get_activation
+from engine.nn.activations import get_activation
 from engine.errors import EngineError
 
 Z = np.array([[-800.0, -30.0, -1.0, -1e-3, 0.0, 1e-3, 1.0, 30.0, 800.0]])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from engine import bench as engine_bench
-from tui.bench import app_lines, main
+from bench import engine as engine_bench
+from bench.app import app_lines, main
 
 
 def test_json_output_has_every_workload(capsys):

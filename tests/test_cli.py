@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from engine.presets import bundled_names
-from tui.cli import main
+from backprop_lab.entry import main
 
 
 def run(capsys, *argv):
@@ -79,7 +79,7 @@ def test_check_validates_a_file(capsys, tmp_path):
 
 
 def test_engine_never_imports_the_ui():
-    code = ("import sys, engine, engine.cli, engine.trainer\n"
+    code = ("import sys, engine, cli, engine.training.trainer\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'plotext', 'textual_plotext', 'tui')]\n"
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -87,7 +87,7 @@ def test_engine_never_imports_the_ui():
 
 
 def test_console_script_from_another_directory(tmp_path):
-    exe = [sys.executable, "-m", "tui.cli"]
+    exe = [sys.executable, "-m", "backprop_lab"]
     out = subprocess.run([*exe, "presets"], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0 and "xor" in out.stdout
     out = subprocess.run([*exe, "train", "nope.toml"], capture_output=True, text=True, cwd=tmp_path)

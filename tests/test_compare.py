@@ -8,8 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from engine.cli import main
-from engine.compare import VARIANT_SETS, Variant, compare, parse_vary, split_values
+from cli import main
+from cli.compare import parse_vary
+from engine.analysis.compare import VARIANT_SETS, Variant, compare, split_values
 from engine.errors import EngineError
 from engine.presets import load_preset
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.csv_data import load_csv, read_csv
+from engine.data.tables import load_csv, read_csv
 from engine.errors import DataError
 
 

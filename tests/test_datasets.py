@@ -7,10 +7,11 @@ import importlib.resources
 import numpy as np
 import pytest
 
-from engine.datasets import (
+from engine.data import (
     CLASSIFICATION, DATASETS, EXTENT, FEATURES, REGRESSION, Dataset, feature_map,
-    make_dataset, read_iris, split,
+    make_dataset, read_iris,
 )
+from engine.data.dataset import split
 from engine.errors import DataError
 
 GENERATED = CLASSIFICATION + REGRESSION

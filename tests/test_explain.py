@@ -8,13 +8,14 @@ import json
 import numpy as np
 import pytest
 
-from engine import explain as ex
-from engine.cli import main as cli_main
+from cli import explain as render
+from engine.analysis import explain as ex
+from cli import main as cli_main
 from engine.errors import EngineError
-from engine.network import Network
-from engine.optimizers import make_optimizer
+from engine.nn.network import Network
+from engine.nn.optimizers import make_optimizer
 from engine.presets import load_preset
-from engine.trainer import Trainer
+from engine.training.trainer import Trainer
 
 HIDDEN = ("linear", "sigmoid", "tanh", "relu", "leaky_relu")
 # (loss, output activation, output units)
@@ -143,7 +144,7 @@ def test_dead_relu_shows_a_column_of_zeros():
     l0 = bd.layers[0]
     assert l0.dead_units == (2,)
     assert np.all(l0.delta[:, 2] == 0) and np.all(l0.dW[:, 2] == 0)
-    assert "dead units 2" in ex.render_text(bd)
+    assert "dead units 2" in render.render_text(bd)
 
 
 def test_sigmoid_stack_shrinks_delta():
@@ -154,7 +155,7 @@ def test_sigmoid_stack_shrinks_delta():
     bd = ex.explain_step(net, make_optimizer("sgd", lr=0.1), X, Y, "bce")
     norms = bd.delta_norms
     assert norms[0] < norms[-1] / 100
-    assert "δ norms, output to input" in ex.render_text(bd)
+    assert "δ norms, output to input" in render.render_text(bd)
 
 
 # ----- applying the shown step -------------------------------------------------------
@@ -252,7 +253,7 @@ def test_large_network_text_shows_summaries():
     trainer = Trainer(config)
     bd = ex.explain_trainer(trainer, 0)
     assert not bd.small
-    text = ex.render_text(bd)
+    text = render.render_text(bd)
     assert "(2×16) ‖·‖" in text and "max" in text
 
 

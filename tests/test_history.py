@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from engine.history import LossHistory, MinMaxSeries
+from engine.training.history import LossHistory, MinMaxSeries
 from engine.presets import load_preset
-from engine.trainer import Trainer
+from engine.training.trainer import Trainer
 from tui.widgets.loss_plot import envelope, merge
 
 

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from engine import lessons as L
+from engine.analysis import lessons as L
 from engine.errors import ConfigError, EngineError
 from engine.presets import load_preset
-from engine.trainer import Trainer
+from engine.training.trainer import Trainer
 
 XOR_FULL = {"training.batch_size": "full", "data.samples": 80}
 

@@ -6,7 +6,7 @@ import pytest
 
 from engine.errors import ConfigError
 from engine.presets import DEFAULT_PACE, bundled_names, load_preset, parse_preset, preset_toml
-from engine.trainer import Trainer
+from engine.training.trainer import Trainer
 
 
 @pytest.mark.parametrize("name", bundled_names())

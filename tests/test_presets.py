@@ -20,8 +20,8 @@ from functools import cache
 import numpy as np
 import pytest
 
-from engine import lessons as L
-from engine.compare import VARIANT_SETS, compare
+from engine.analysis import lessons as L
+from engine.analysis.compare import VARIANT_SETS, compare
 from engine.presets import bundled_names, load_preset
 
 SEEDS = (0, 1, 2, 3, 4)  # the compare commands' --seeds 5: the preset's seed 0 and the next four

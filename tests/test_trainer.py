@@ -11,7 +11,7 @@ import pytest
 import engine
 from engine.config import Config
 from engine.errors import ConfigError, EngineError
-from engine.trainer import Trainer
+from engine.training.trainer import Trainer
 
 
 def config(**training):
@@ -23,18 +23,24 @@ def config(**training):
 
 
 def test_epochs_use_the_last_partial_batch_and_reshuffle():
+    from engine.training.batches import BatchOrder
+
     tr = engine.Trainer(config())
     assert tr.steps_per_epoch == 4  # 50 samples: 16 + 16 + 16 + 2
-    seen = []
+    X, Y = tr.train_set
+    order = BatchOrder(X, Y, 16, seed=0)
+    seen, ends = [], []
     for _ in range(4):
-        X, _ = tr._next_batch()
-        seen.append(X.copy())
-    assert [len(b) for b in seen] == [16, 16, 16, 2]
-    assert tr.epoch == 1
+        bx, _, end = order.next()
+        seen.append(bx.copy())
+        ends.append(end)
+    assert [len(b) for b in seen] == [16, 16, 16, 2] and ends == [False, False, False, True]
     rows = np.concatenate(seen)
-    assert sorted(map(tuple, rows)) == sorted(map(tuple, tr._X))
-    X2, _ = tr._next_batch()
+    assert sorted(map(tuple, rows)) == sorted(map(tuple, X))
+    X2, _, _ = order.next()
     assert not np.array_equal(X2, seen[0])  # a new order each epoch
+    tr.step(4)
+    assert tr.epoch == 1 and tr.steps_to_epoch_end == 4
 
 
 def test_full_batch_is_one_step_per_epoch():
@@ -159,16 +165,19 @@ def test_hold_makes_a_run_stand_aside_until_released():
 
 def test_peek_batch_is_the_next_steps_batch_and_changes_nothing():
     from engine.presets import load_preset
+    from engine.training.batches import BatchOrder
 
     tr = Trainer(load_preset("xor"))
     X, Y = tr.train_set
+    order = BatchOrder(X, Y, 32, seed=tr.seed)  # the trainer's own order, step for step
     for _ in range(9):  # across an epoch boundary (200 samples, batches of 32)
         bx, by, rows = tr.peek_batch()
         again = tr.peek_batch()
         assert np.array_equal(again[0], bx) and again[2] == rows  # peeking twice: same
         assert np.array_equal(X[rows], bx) and np.array_equal(Y[rows], by)
-        nx, ny = tr._next_batch()  # what the step really takes
+        nx, ny, _ = order.next()  # what the step really takes
         assert np.array_equal(nx, bx) and np.array_equal(ny, by)
+        tr.step(1)
 
 
 @contextmanager

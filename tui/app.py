@@ -30,17 +30,17 @@ from engine.checkpoint import save_checkpoint
 from engine.errors import EngineError
 from engine.opening import Opened, open_run
 from engine.presets import Preset, save_preset
-from engine.snapshot import Snapshot
-from engine.trainer import Trainer
+from engine.training.snapshot import Snapshot
+from engine.training.trainer import Trainer
 
-from .commands import bindings, help_rows, palette
-from .format import pace as pace_words
-from .screens.help import HelpScreen
-from .screens.main import MainScreen
-from .screens.presets import PresetPicker
-from .screens.prompt import PathPrompt
-from .widgets.config_pane import ConfigPane
-from .widgets.weights import capture_weights
+from tui.commands import bindings, help_rows, palette
+from tui.format import pace as pace_words
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+from tui.screens.presets import PresetPicker
+from tui.screens.prompt import PathPrompt
+from tui.widgets.config_pane import ConfigPane
+from tui.widgets.weights import capture_weights
 
 DEFAULT_FPS = 20.0
 #: while training at full speed, drawing may take at most this share of the main thread's
@@ -402,7 +402,7 @@ class BackpropLab(App):
     async def action_inspect(self) -> None:
         """Open the inspector (tui/screens/inspector.py) on the paused run."""
         try:
-            from .screens.inspector import InspectorScreen
+            from tui.screens.inspector import InspectorScreen
         except ImportError as exc:  # the inspector is optional
             self.notify(f"The inspector is not available ({exc})", severity="warning")
             return
@@ -415,7 +415,7 @@ class BackpropLab(App):
 
     async def action_compare(self) -> None:
         """Open the comparison screen (tui/screens/compare.py) on the run's current config."""
-        from .screens.compare import CompareScreen
+        from tui.screens.compare import CompareScreen
 
         await self.stop_training()  # the variants train in their own thread
         self.redraw()

@@ -8,13 +8,13 @@ from textual.events import Resize
 from textual.geometry import Size
 
 from engine.presets import load_preset
-from engine.trainer import Trainer
+from engine.training.trainer import Trainer
 from tui.screens.help import HelpScreen
 from tui.screens.presets import PresetPicker
 from tui.screens.prompt import PathPrompt
 from tui.widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLine
 
-from .conftest import press_live, screen_text, wait_for
+from tests.tui.conftest import press_live, screen_text, wait_for
 
 SIZE = (80, 24)
 WIDE = (120, 36)

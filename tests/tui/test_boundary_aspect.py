@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.snapshot import Boundary
+from engine.training.snapshot import Boundary
 from tui.widgets import BoundaryView
 from tui.widgets.boundary import letterbox
 

@@ -14,7 +14,7 @@ from engine.presets import load_preset
 from tui.app import BackpropLab
 from tui.screens.compare import CompareCurves, CompareScreen, lr_values, parse_spec
 
-from .conftest import screen_text, wait_for
+from tests.tui.conftest import screen_text, wait_for
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?(e-?\d+)?%?$")
 

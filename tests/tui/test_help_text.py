@@ -24,7 +24,7 @@ async def test_help_screen_shows_it(make_app):
 
 
 def test_help_states_the_flag_rule_with_its_thresholds():
-    from engine import health
+    from engine.training import health
 
     for line in health.RULE:
         assert line.strip() in PANES

@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from engine.cli import main as cli_main
+from cli import main as cli_main
 from engine.presets import load_preset
-from engine.trainer import Trainer
+from engine.training.trainer import Trainer
 from tui.format import num
 from tui.widgets import GradientBars, LossPlot
 
-from .conftest import screen_text, wait_for
+from tests.tui.conftest import screen_text, wait_for
 
 SIZE = (80, 24)
 

@@ -6,7 +6,7 @@ current one ×0.01 … ×100: the learning-rate lessons), the hidden activation,
 ``key.path=v1,v2,...`` as for ``backprop-lab compare --vary``. Each value is checked by
 the config first; a refused one shows the config's own one-line reason under the field.
 
-The runs use ``engine.compare.compare`` in a thread worker, one (variant, seed) at a
+The runs use ``engine.analysis.compare.compare`` in a thread worker, one (variant, seed) at a
 time, so the screen fills in as results arrive, stays responsive, and a new run or
 closing the screen stops the old one after the run in progress.
 """
@@ -30,15 +30,15 @@ from textual.widgets import Footer, Input, Label, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
-from engine import compare as cmp
-from engine.activations import HIDDEN_ACTIVATIONS
-from engine.cli import parse_value
+from engine.analysis import compare as cmp
+from engine.nn.activations import HIDDEN_ACTIVATIONS
+from engine.config import parse_value
 from engine.config import Config
 from engine.errors import EngineError
-from engine.lessons import make_trainer
+from engine.analysis.lessons import make_trainer
 from engine.presets import Preset
 
-from ..widgets.choice import Choice
+from tui.widgets.choice import Choice
 
 #: learning-rate multiples of the current rate (those the config refuses are skipped)
 LR_FACTORS = (0.01, 0.1, 1.0, 10.0, 100.0)

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from engine.health import RULE
+from engine.training.health import RULE
 
 PANES = """\
 Status line: state (and why a run finished), epoch, step, pace ([ and ] change it:

@@ -6,7 +6,7 @@ through the layers: forward (x, z = xW + b, a = f(z)), the loss and the output e
 the optimizer will apply with the state that shaped it. ``a`` applies exactly that
 step and shows the loss before and after.
 
-Every number comes from ``engine.explain`` (the engine's own pass and the optimizer's
+Every number comes from ``engine.analysis.explain`` (the engine's own pass and the optimizer's
 own step on copies); this module only lays them out.
 """
 
@@ -23,10 +23,10 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from engine import explain as ex
+from engine.analysis import explain as ex
 from engine.errors import EngineError
 
-from ..widgets.weights import WeightsView, capture_weights
+from tui.widgets.weights import WeightsView, capture_weights
 
 NUM_W = 7  #: characters per number
 LABEL_W = 18  #: label column when labels sit beside the numbers

@@ -18,11 +18,11 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from engine.snapshot import Snapshot
+from engine.training.snapshot import Snapshot
 
-from ..commands import bindings
-from ..widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLine
-from ..widgets.weights import WeightsView, capture_weights
+from tui.commands import bindings
+from tui.widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLine
+from tui.widgets.weights import WeightsView, capture_weights
 
 WIDE = 120  #: from this many columns the config pane sits beside the training panes
 STATUS_LAG_S = 0.04  #: after a pane drew, the status line follows in its own update

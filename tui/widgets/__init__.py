@@ -1,9 +1,9 @@
 """The panes of the main screen, one module each."""
 
-from .boundary import BoundaryView
-from .config_pane import ConfigPane
-from .gradient_bars import GradientBars
-from .loss_plot import LossPlot
-from .status import StatusLine
+from tui.widgets.boundary import BoundaryView
+from tui.widgets.config_pane import ConfigPane
+from tui.widgets.gradient_bars import GradientBars
+from tui.widgets.loss_plot import LossPlot
+from tui.widgets.status import StatusLine
 
 __all__ = ["BoundaryView", "ConfigPane", "GradientBars", "LossPlot", "StatusLine"]

@@ -24,10 +24,10 @@ from textual.color import Color
 from textual.geometry import Region
 from textual.strip import Strip
 
-from engine.snapshot import Boundary, Points
+from engine.training.snapshot import Boundary, Points
 
-from .budget import Budget
-from .lines import LinePane
+from tui.widgets.budget import Budget
+from tui.widgets.lines import LinePane
 
 #: one colour per class (Tableau 10: tells apart well, also for many colour-blind eyes)
 PALETTE = np.array([

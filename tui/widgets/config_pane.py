@@ -25,8 +25,8 @@ from textual.widgets import Button, Input, Label, Static
 from engine.config import SECTIONS, Config, LayerSpec
 from engine.errors import ConfigError
 
-from ..format import config_value
-from .choice import Choice
+from tui.format import config_value
+from tui.widgets.choice import Choice
 
 MAX_LAYERS = 32
 

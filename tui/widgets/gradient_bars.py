@@ -2,8 +2,8 @@
 
 Vanishing gradients span orders of magnitude, so the bar length is log10 of the
 gradient norm of each layer's weights between ``LOG_LO`` and ``LOG_HI``. Every figure is
-the snapshot's: measured on the last step before it (``engine.layer_stats``), with the
-flags of ``engine.health``; a figure not measured shows as ``–``.
+the snapshot's: measured on the last step before it (``engine.training.probe``), with the
+flags of ``engine.training.health``; a figure not measured shows as ``–``.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import time
 
 from rich.text import Text
 
-from engine.health import flag_summary
-from engine.snapshot import LayerStats
+from engine.training.health import flag_summary
+from engine.training.snapshot import LayerStats
 
-from ..format import num
-from .budget import Budget
-from .lines import LinePane, text_strip
+from tui.format import num
+from tui.widgets.budget import Budget
+from tui.widgets.lines import LinePane, text_strip
 
 LOG_LO, LOG_HI = -8.0, 2.0  #: the bar spans 1e-8 .. 1e2
 EIGHTHS = " ▏▎▍▌▋▊▉█"

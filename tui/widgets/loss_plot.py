@@ -25,10 +25,10 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from engine.snapshot import History
+from engine.training.snapshot import History
 
-from .budget import Budget
-from .lines import LinePane
+from tui.widgets.budget import Budget
+from tui.widgets.lines import LinePane
 
 COLOURS = {"train": (90, 170, 255), "test": (255, 170, 60), "batch": (110, 110, 120)}
 

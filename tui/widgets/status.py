@@ -9,9 +9,9 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from engine.snapshot import Snapshot
+from engine.training.snapshot import Snapshot
 
-from ..format import num, pace as pace_text, pct, rate
+from tui.format import num, pace as pace_text, pct, rate
 
 STATE_LABELS = {
     "idle": ("○ ready", "status-idle"),

@@ -26,7 +26,7 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
-from .lines import text_strip
+from tui.widgets.lines import text_strip
 
 POSITIVE = (78, 121, 167)  #: blue
 NEGATIVE = (225, 87, 89)  #: red

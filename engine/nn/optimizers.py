@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import EngineError, choices
+from ..errors import EngineError, choices
 from .network import aligned_empty, aligned_zeros
 
 
@@ -73,7 +73,7 @@ class Optimizer:
         if len(grads) != len(net.layers):
             raise EngineError(f"got gradients for {len(grads)} layers, network has {len(net.layers)}")
         flat = np.empty_like(net.params)
-        for (W, b), (dW, db) in zip(net._views(flat), grads):
+        for (W, b), (dW, db) in zip(net.layer_views(flat), grads):
             W[...] = dW
             b[...] = db
         return flat

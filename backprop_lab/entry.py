@@ -1,4 +1,5 @@
-"""The ``backprop-lab`` command: opens the app, or hands a subcommand to the engine's CLI.
+"""The ``backprop-lab`` command: opens the app, or hands a subcommand to the headless
+command line (``cli``) or the benchmark (``bench``).
 
 Textual is imported only when the app opens, so headless subcommands start fast.
 """
@@ -13,7 +14,8 @@ import sys
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from engine.cli import SUBCOMMANDS, fail, main as engine_main
+from cli import SUBCOMMANDS, fail
+from cli import main as cli_main
 
 APP_USAGE = "usage: backprop-lab [PRESET_OR_FILE] | backprop-lab {" + ",".join(SUBCOMMANDS) + "} ..."
 
@@ -23,10 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help", "--version")):
         if argv[0] == "bench":
-            from tui.bench import main as bench_main
+            from bench import main as bench_main  # imported only when asked: it is large
 
             return bench_main(argv[1:])
-        return engine_main(argv)
+        return cli_main(argv)
     if len(argv) > 1:
         return fail(f"too many arguments: {' '.join(argv[1:])}; {APP_USAGE}")
     ref = argv[0] if argv else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import EngineError, choices
+from ..errors import EngineError, choices
 
 
 class Activation:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import HIDDEN_ACTIVATIONS, Activation, get_activation
-from .errors import EngineError, choices
+from ..errors import EngineError, choices
 from .init import init_weights
 from .losses import Loss, get_loss
 
@@ -311,6 +311,11 @@ class Network:
         ws = self._forward(self._input(X), keep=False)
         return ws.z[-1], ws.a[-1]
 
+    def activations(self, X: np.ndarray) -> list[np.ndarray]:
+        """Every layer's output for inputs X (batch, fan_in): a list of new arrays, layer i's
+        (batch, sizes[i + 1]). Leaves what the last training step left behind as it was."""
+        return [a.copy() for a in self._forward(self._input(X), keep=False).a]
+
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Output activations for inputs X (batch, fan_in) -> (batch, fan_out), a new array."""
         return self._forward(self._input(X)).a[-1].copy()
@@ -320,6 +325,10 @@ class Network:
         return self._forward(self._input(X)).z[-1].copy()
 
     # ----- loss and backward --------------------------------------------------------
+    def loss_function(self, loss: str | Loss) -> Loss:
+        """The loss object by name, checked once against this network's output activation."""
+        return self._loss(loss)
+
     def _loss(self, loss: str | Loss) -> Loss:
         key = loss if isinstance(loss, str) else loss.name
         fn = self._losses.get(key)

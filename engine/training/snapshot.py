@@ -50,7 +50,7 @@ class LayerStats:
 
 @dataclass(frozen=True)
 class BatchHistory:
-    """The loss of every step's mini-batch, in min/max buckets (see ``engine.history``)."""
+    """The loss of every step's mini-batch, in min/max buckets (see ``engine.training.history``)."""
 
     steps: np.ndarray  #: (buckets,) int, the step of each bucket's last point
     epochs: np.ndarray  #: (buckets,) float, fractional epochs
@@ -151,7 +151,7 @@ class Snapshot:
     seed: int = 0
     #: the step whose figures ``layers`` holds (None: no step measured yet)
     stats_step: int | None = None
-    #: per layer: "ok", "vanishing" or "exploding" (``engine.health``); () before any step
+    #: per layer: "ok", "vanishing" or "exploding" (``engine.training.health``); () before any step
     flags: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation
-from .errors import EngineError, choices
+from ..errors import EngineError, choices
 
 
 class Loss:

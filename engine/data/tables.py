@@ -1,4 +1,5 @@
-"""Load a data set from a CSV file: a header row, numeric feature columns and one label.
+"""Tables as data sets: CSV files (a header row, numeric feature columns and one label)
+and the iris table shipped with the package.
 
 Lines count from 1 with the header as line 1; blank lines are skipped. Every problem is a
 one-line ``DataError`` naming the file (and the line and column where there is one).
@@ -9,6 +10,7 @@ numbered 0..k-1, and their text is kept as ``class_names``.
 from __future__ import annotations
 
 import csv
+import importlib.resources
 import io
 import math
 import os
@@ -17,11 +19,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .datasets import Dataset, build, check_seed, check_train_ratio, split
-from .datasets import standardize as _standardize
-from .errors import DataError, choices
-
-TASKS = ("classification", "regression")
+from ..errors import DataError, choices
+from .dataset import TASKS, Dataset, build, check_seed, check_train_ratio, split
+from .dataset import standardize as standardize_split
 
 
 class Table(NamedTuple):
@@ -144,21 +144,41 @@ def read_csv(path: str | os.PathLike, *, label: str, task: str = "classification
     return parse_csv(io.StringIO(text, newline=""), source, label=label, task=task)
 
 
-def load_csv(path: str | os.PathLike, *, label: str, task: str = "classification",
-             standardize: bool = True, train_ratio: float = 0.8, seed: int = 0) -> Dataset:
-    """Load a CSV file as a Dataset split with ``np.random.default_rng(seed)``.
-
-    Features are every column except ``label``; with ``standardize`` they are centred
-    and scaled with the train part's mean and std (applied to train and test).
-    """
-    check_train_ratio(train_ratio)
-    seed = check_seed(seed)
-    table = read_csv(path, label=label, task=task)
+def from_table(table: Table, name: str, task: str, *, standardize: bool, train_ratio: float,
+               seed: int) -> Dataset:
+    """A table split with ``np.random.default_rng(seed)``; with ``standardize`` the
+    features are centred and scaled with the train part's mean and std."""
     rng = np.random.default_rng(seed)
     X_train, y_train, X_test, y_test = split(table.X, table.y, train_ratio, rng)
     if standardize:
-        X_train, X_test = _standardize(X_train, X_test)
-    name = os.path.basename(os.fspath(path))
+        X_train, X_test = standardize_split(X_train, X_test)
     n_classes = len(table.class_names) if task == "classification" else 0
     return build(name, task, n_classes, X_train, y_train, X_test, y_test,
                  table.feature_names, class_names=table.class_names)
+
+
+def load_csv(path: str | os.PathLike, *, label: str, task: str = "classification",
+             standardize: bool = True, train_ratio: float = 0.8, seed: int = 0) -> Dataset:
+    """Load a CSV file as a Dataset: features are every column except ``label``."""
+    check_train_ratio(train_ratio)
+    seed = check_seed(seed)
+    table = read_csv(path, label=label, task=task)
+    return from_table(table, os.path.basename(os.fspath(path)), task, standardize=standardize,
+                      train_ratio=train_ratio, seed=seed)
+
+
+IRIS_LABEL = "species"
+
+
+def read_iris() -> Table:
+    """The raw iris table shipped with the package: X (150, 4) in cm, y (150,) int64 and
+    class names ('setosa', 'versicolor', 'virginica')."""
+    resource = importlib.resources.files("engine.data") / "iris.csv"
+    with resource.open("r", encoding="utf-8", newline="") as f:
+        return parse_csv(f, "iris.csv", label=IRIS_LABEL, task="classification")
+
+
+def load_iris(*, train_ratio: float, seed: int, standardize: bool) -> Dataset:
+    """The iris table as a Dataset, split and (optionally) standardised like a CSV."""
+    return from_table(read_iris(), "iris", "classification", standardize=standardize,
+                      train_ratio=train_ratio, seed=seed)

@@ -6,10 +6,10 @@ and the medians of the per-step times are compared, so a noisy machine disturbs 
 alike. PyTorch is optional: without it the engine is timed alone.
 
 Thread counts must be fixed before NumPy loads its BLAS, so :func:`run_pinned` runs the
-measurement in a fresh interpreter (``python -m engine.bench --worker``) with
+measurement in a fresh interpreter (``python -m bench.engine --worker``) with
 ``OMP/OPENBLAS/MKL_NUM_THREADS=1`` in its environment and reads back its JSON.
 
-This module never imports the app (textual); ``tui.bench`` adds the app measurements.
+This module never imports the app (textual); ``bench.app`` adds the app measurements.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
+from engine.values import plain
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -96,8 +96,8 @@ def engine_step(w: Workload, dtype: str = "float32", seed: int = 0):
     """A no-argument function that takes one engine training step; and its network."""
     import numpy as np
 
-    from .network import Network
-    from .optimizers import Adam
+    from engine.nn.network import Network
+    from engine.nn.optimizers import Adam
 
     net = Network(list(w.sizes), w.activations, init="he" if w.hidden == "relu" else "xavier",
                   seed=seed, dtype=dtype)
@@ -257,7 +257,7 @@ def adam_traffic(n_params: int, dtype: str = "float32"):
     thread; returns (function, bytes moved)."""
     import numpy as np
 
-    from .network import aligned_zeros
+    from engine.nn.network import aligned_zeros
 
     p, g, m, v = (aligned_zeros(n_params, dtype) for _ in range(4))
     add, multiply = np.add, np.multiply
@@ -402,7 +402,7 @@ def machine_info() -> dict:
 def run_pinned(iterations: int = 15, quick: bool = False, use_torch: bool = True,
                timeout: float = 900.0) -> dict:
     """``run_benchmark`` in a fresh interpreter whose BLAS uses one thread."""
-    cmd = [sys.executable, "-m", "engine.bench", "--worker", "--json",
+    cmd = [sys.executable, "-m", "bench.engine", "--worker", "--json",
            "--iterations", str(iterations)]
     if quick:
         cmd.append("--quick")
@@ -433,8 +433,8 @@ def rss_bytes() -> int:
 
 def long_run_memory(steps: int = 1_000_000, preset: str = "xor", chunk: int = 50_000) -> dict:
     """Train ``steps`` steps through the Trainer (snapshots included) and report RSS growth."""
-    from .presets import load_preset
-    from .trainer import Trainer
+    from engine.presets import load_preset
+    from engine.training.trainer import Trainer
 
     trainer = Trainer(load_preset(preset))
     trainer.run(max_steps=min(chunk, steps))  # warm: workspaces, grad pool, history
@@ -463,7 +463,7 @@ def long_run_memory(steps: int = 1_000_000, preset: str = "xor", chunk: int = 50
 
 def memory_pinned(steps: int = 1_000_000, timeout: float = 3600.0) -> dict:
     """``long_run_memory`` in a fresh interpreter (its RSS is the trainer's alone)."""
-    cmd = [sys.executable, "-m", "engine.bench", "--worker", "--json", "--memory", str(steps)]
+    cmd = [sys.executable, "-m", "bench.engine", "--worker", "--json", "--memory", str(steps)]
     return _pinned_worker(cmd, timeout, "memory")
 
 
@@ -476,25 +476,14 @@ def memory_line(m: dict) -> str:
             f"peak {m['rss_max_mb']:.1f} MB); loss history kept {m['history_points']} points")
 
 
-def json_clean(x):
-    """``x`` with NaN/inf floats as None (JSON has neither)."""
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: json_clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [json_clean(v) for v in x]
-    return x
-
-
 # ----- correctness against torch ---------------------------------------------------------
 def verify_against_torch(steps: int = 5) -> dict:
     """Float64 gradients and optimizer trajectories versus torch: the max relative error of each."""
     import numpy as np
     import torch
 
-    from .network import Network
-    from .optimizers import make_optimizer
+    from engine.nn.network import Network
+    from engine.nn.optimizers import make_optimizer
 
     out = {}
     cases = [
@@ -614,7 +603,7 @@ def format_table(result: dict) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m engine.bench",
+    p = argparse.ArgumentParser(prog="python -m bench.engine",
                                 description="engine vs PyTorch training-step benchmark")
     p.add_argument("--json", action="store_true")
     p.add_argument("--iterations", type=int, default=15)
@@ -640,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if worst < 1e-12 else 1
     if args.memory is not None:
         m = long_run_memory(args.memory)
-        print(json.dumps(json_clean(m)) if args.json else memory_line(m))
+        print(json.dumps(plain(m)) if args.json else memory_line(m))
         return 0
     if args.worker or threads_pinned():
         result = run_benchmark(args.iterations, args.quick, not args.no_torch)
@@ -649,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.long:
         result["memory"] = memory_pinned(args.long)
     if args.json:
-        print(json.dumps(json_clean(result)))
+        print(json.dumps(plain(result)))
     else:
         print("\n".join(format_table(result)))
         if "memory" in result:

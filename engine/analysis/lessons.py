@@ -21,10 +21,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .config import Config
-from .errors import EngineError
-from .presets import Preset, load_preset
-from .trainer import Trainer, targets
+from ..config import Config
+from ..errors import EngineError
+from ..presets import Preset, load_preset
+from ..training.build import targets
+from ..training.trainer import Trainer
 
 #: a small boundary grid: measurements never look at it
 _GRID = (2, 2)
@@ -321,9 +322,8 @@ def dead_fraction(trainer: Trainer) -> float:
     no gradient, so they never come back). 0 when there are no ReLU layers."""
     X, _ = _train_arrays(trainer)
     net = trainer.network
-    ws = net._forward(X)
     dead = total = 0
-    for layer, a in zip(net.layers[:-1], ws.a[:-1]):
+    for layer, a in zip(net.layers[:-1], net.activations(X)[:-1]):
         if layer.activation.name == "relu":
             dead += a.shape[1] - np.count_nonzero(a.any(axis=0))
             total += a.shape[1]
@@ -347,10 +347,6 @@ def output_rows(trainer: Trainer, test: bool = True) -> np.ndarray:
 
 
 # ----- seeds ---------------------------------------------------------------------------
-def over_seeds(fn: Callable[[int], float], seeds: Sequence[int]) -> list[float]:
-    return [fn(s) for s in seeds]
-
-
 def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
 
@@ -402,6 +398,6 @@ __all__ = [
     "dead_fraction", "delta_norms", "diverged", "figures",
     "figures_of", "gradient_spread",
     "first_layer_change", "geometric_median", "gradient_norms", "gradient_ratio", "loss_curve",
-    "make_trainer", "median", "median_steps", "output_rows", "over_seeds", "reached",
+    "make_trainer", "median", "median_steps", "output_rows", "reached",
     "steps_to_target", "with_values", "within",
 ]

@@ -14,7 +14,6 @@ to overlay.
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from collections.abc import Sequence
@@ -22,10 +21,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import Config
-from .errors import EngineError
+from ..config import Config
+from ..errors import EngineError
 from .lessons import as_config, diverged, figures_of, make_trainer, reached, with_values
-from .presets import Preset, load_preset
+from ..presets import Preset
+from ..values import plain
 
 
 @dataclass(frozen=True)
@@ -124,12 +124,7 @@ class VariantResult:
         return sum(r.diverged_step is not None for r in self.runs)
 
     def to_dict(self, curves: bool = True) -> dict:
-        def clean(x):
-            if x is None:
-                return None
-            x = float(x)
-            return x if math.isfinite(x) else None
-
+        clean = plain
         out = {
             "variant": self.label, "values": self.variant.values, "seeds": [r.seed for r in self.runs],
             "train_loss": clean(self.final_train_loss), "test_loss": clean(self.final_test_loss),
@@ -169,20 +164,6 @@ def split_values(text: str) -> list[str]:
         cur.append(ch)
     out.append("".join(cur).strip())
     return out
-
-
-def parse_vary(spec: str) -> tuple[str, list]:
-    """``key.path=v1,v2,...`` -> (key, [values]) with TOML-typed values."""
-    from .cli import UsageError, parse_value
-
-    key, eq, rest = spec.partition("=")
-    key = key.strip()
-    if not eq or not key or not rest.strip():
-        raise UsageError(f"--vary needs key.path=v1,v2,..., got '{spec}'")
-    values = [parse_value(v) for v in split_values(rest)]
-    if any(v == "" for v in values):
-        raise UsageError(f"--vary {key}: empty value in '{rest}'")
-    return key, values
 
 
 def format_value(v) -> str:
@@ -333,102 +314,4 @@ def compare(preset: Preset | Config | str, key: str | None = None, values: Seque
     return results
 
 
-# ----- the command line -------------------------------------------------------------------
-def table(results: Sequence[VariantResult], *, has_target: bool) -> list[str]:
-    """The printed comparison, one line per variant."""
-    def num(x, fmt):
-        return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
-
-    n_seeds = len(results[0].runs) if results else 1
-    head = ["variant", "train loss", "test loss", "train acc", "test acc"]
-    if has_target:
-        head += ["steps to target", "epochs"]
-    head.append("diverged")
-    rows = []
-    for r in results:
-        row = [r.label, num(r.final_train_loss, ".4g"), num(r.final_test_loss, ".4g"),
-               num(r.train_accuracy, ".1%"), num(r.test_accuracy, ".1%")]
-        if has_target:
-            row += [num(r.steps_to_target, ".0f") if r.steps_to_target is not None else "not reached",
-                    num(r.epochs_to_target, ".3g")]
-        row.append(("yes" if r.diverged else "no") if n_seeds == 1 else f"{r.diverged}/{n_seeds}")
-        rows.append(row)
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    line = lambda cells: "  ".join(  # noqa: E731
-        (str(c).ljust(w) if i == 0 else str(c).rjust(w)) for i, (c, w) in enumerate(zip(cells, widths)))
-    return [line(head), line(["-" * w for w in widths]), *(line(r) for r in rows)]
-
-
-def cmd_compare(args) -> int:
-    from .cli import UsageError
-
-    preset = load_preset(args.preset)
-    variants: list[Variant] = []
-    if args.variants:
-        if args.variants not in VARIANT_SETS:
-            raise UsageError(f"--variants: no set named '{args.variants}'; "
-                             f"sets: {', '.join(VARIANT_SETS)}")
-        variants += VARIANT_SETS[args.variants]
-    if args.vary:
-        axes = [parse_vary(spec) for spec in args.vary]
-        combos: list[Variant] = [Variant("", {})]
-        for key, values in axes:
-            combos = [Variant(f"{c.label} {v.label}".strip(), {**c.values, **v.values})
-                      for c in combos for v in variants_for(key, values)]
-        if variants:  # a set and --vary: every variant of the set with every value
-            variants = [Variant(f"{a.label} {b.label}", {**a.values, **b.values})
-                        for a in variants for b in combos]
-        else:
-            variants = combos
-    if not variants:
-        raise UsageError("backprop-lab compare: give --vary key.path=v1,v2,... or --variants NAME")
-    if args.seeds < 1:
-        raise UsageError("backprop-lab compare: --seeds must be at least 1")
-    if args.steps is not None and args.steps < 0:
-        raise UsageError("backprop-lab compare: --steps must be >= 0")
-    t = preset.config.training
-    results = compare(preset, variants=variants, epochs=args.epochs, steps=args.steps,
-                      seeds=args.seeds, stop_at_target=args.stop_at_target)
-    if args.jsonl:
-        for r in results:
-            print(json.dumps(r.to_dict(curves=True)), flush=True)
-        return 0
-    seeds = [r.seed for r in results[0].runs]
-    length = f"{args.steps} steps" if args.steps is not None else \
-        f"{args.epochs if args.epochs is not None else t.epochs} epochs"
-    target = []
-    if t.target_loss is not None:
-        target.append(f"train loss <= {t.target_loss:g}")
-    if t.target_accuracy is not None:
-        target.append(f"test accuracy >= {t.target_accuracy:.0%}")
-    print(f"{preset.title}")
-    print(f"  {length}, seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
-          + (" (medians)" if len(seeds) > 1 else "")
-          + (f"; target: {' or '.join(target)}" if target else ""))
-    print("\n".join("  " + line for line in table(results, has_target=bool(target))))
-    return 0
-
-
-def add_parser(sub) -> None:
-    """Register ``compare`` on the CLI's subparsers."""
-    p = sub.add_parser("compare", help="train variants of a preset and compare them",
-                       description="Train variants of a preset (same data and seeds, one "
-                                   "setting changed) and print their final losses side by side.")
-    p.add_argument("preset", metavar="PRESET_OR_FILE")
-    p.add_argument("--vary", action="append", default=[], metavar="KEY.PATH=V1,V2,...",
-                   help="a setting and its values (model.layers[*].activation sets every "
-                        "hidden layer); repeat for every combination")
-    p.add_argument("--variants", metavar="NAME",
-                   help=f"a ready-made set of variants: {', '.join(VARIANT_SETS)}")
-    p.add_argument("--epochs", type=int, help="epochs per run (default: the preset's)")
-    p.add_argument("--steps", type=int, help="steps per run instead of epochs")
-    p.add_argument("--seeds", type=int, default=1, help="seeds per variant (medians are shown)")
-    p.add_argument("--stop-at-target", action="store_true",
-                   help="end each run when it reaches the preset's target (a race)")
-    p.add_argument("--jsonl", action="store_true",
-                   help="one JSON object per variant, with its median loss curves")
-    p.set_defaults(func=cmd_compare)
-
-
-__all__ = ["VARIANT_SETS", "SeedRun", "Variant", "VariantResult", "add_parser", "compare",
-           "parse_vary", "split_values", "table"]
+__all__ = ["VARIANT_SETS", "SeedRun", "Variant", "VariantResult", "compare", "split_values"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import EngineError, choices
+from ..errors import EngineError, choices
 
 INIT_SCHEMES = ("xavier", "he", "normal", "uniform", "zeros")
 

@@ -1,6 +1,6 @@
-"""``backprop-lab bench``: the engine-vs-PyTorch table, then what the app costs training.
+"""The app's part of ``backprop-lab bench``: what the app costs training.
 
-The engine part runs in a fresh interpreter with one BLAS thread (``engine.bench``). The
+The engine part runs in a fresh interpreter with one BLAS thread (``bench.engine``). The
 app part measures, on the xor preset at 80x24:
 
 - steps/s with the app open (headless Textual via ``App.run_test``, drawing at its normal
@@ -34,7 +34,8 @@ import threading
 import time
 from dataclasses import replace
 
-from engine import bench as engine_bench
+from bench import engine as engine_bench
+from engine.values import plain
 
 SIZE = (80, 24)
 TARGETS = {"app_ratio": 0.9, "latency_p95_ms": 50.0, "bytes_per_s": 20_000.0,
@@ -229,7 +230,7 @@ def terminal_output(seconds: float = 4.0, size=SIZE, first_frame_timeout: float 
                    PYTHONPATH=path_env)
         env.pop("NO_COLOR", None)
         t_start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "tui.cli", path], stdin=slave,
+        proc = subprocess.Popen([sys.executable, "-m", "backprop_lab", path], stdin=slave,
                                 stdout=slave, stderr=slave, env=env, cwd=tmp,
                                 start_new_session=True, close_fds=True)
         os.close(slave)
@@ -370,7 +371,7 @@ def measure_app(quick: bool) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from engine.cli import Parser  # a bad command line is one line on stderr, status 2
+    from cli.usage import Parser  # a bad command line is one line on stderr, status 2
 
     p = Parser(
         prog="backprop-lab bench",
@@ -389,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from engine.cli import UsageError, fail
+    from cli.usage import UsageError, fail
 
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
@@ -425,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.json:
             print(engine_bench.memory_line(result["memory"]))
     if args.json:
-        print(json.dumps(engine_bench.json_clean(result)))
+        print(json.dumps(plain(result)))
     return 0
 
 

@@ -1,0 +1,126 @@
+"""``backprop-lab train``, ``presets`` and ``check``: a preset trained headless, listed or
+validated."""
+
+from __future__ import annotations
+
+import sys
+
+from engine.checkpoint import save_checkpoint
+from engine.errors import DataError
+from engine.presets import list_presets, load_preset
+from engine.training.build import build_dataset
+from engine.training.trainer import Trainer
+
+from .output import json_line, sci, share
+from .usage import apply_sets
+
+
+def epoch_record(snap) -> dict:
+    """One --jsonl line. The layer figures are those of step ``stats_step`` (the epoch's
+    last step; null before any step), by the definition in ``engine.training.probe``."""
+    return {
+        "epoch": snap.epoch, "step": snap.step,
+        "train_loss": snap.train_loss, "test_loss": snap.test_loss,
+        "train_acc": snap.train_accuracy, "test_acc": snap.test_accuracy,
+        "stats_step": snap.stats_step,
+        "grad_norms": [l.grad_norm for l in snap.layers],
+        "update_ratios": [l.update_ratio for l in snap.layers],
+        "dead_fraction": [l.dead_fraction for l in snap.layers],
+        "saturated_fraction": [l.saturated_fraction for l in snap.layers],
+        "flags": list(snap.flags),
+        "diverged": snap.diverged,
+    }
+
+
+def summary_lines(snap, title: str) -> list[str]:
+    """The human summary printed after ``train``."""
+    acc = ""
+    if snap.train_accuracy is not None:
+        test = f", test {snap.test_accuracy:.1%}" if snap.test_accuracy is not None else ""
+        acc = f"  accuracy: train {snap.train_accuracy:.1%}{test}"
+    lines = [
+        f"{title}",
+        f"  state: {snap.state}" + (f" ({snap.reason})" if snap.reason else ""),
+        f"  epochs: {snap.epoch}  steps: {snap.step}  steps/s: {snap.steps_per_sec:,.0f}",
+        f"  loss: train {snap.train_loss:.5g}, test {snap.test_loss:.5g}"
+        + (f" (penalty {snap.penalty:.3g} not included)" if snap.penalty else ""),
+    ]
+    if acc:
+        lines.append(acc)
+    if snap.stats_step is not None:
+        lines.append(f"  layers, as measured on step {snap.stats_step}:")
+    flags = snap.flags or ("",) * len(snap.layers)
+    for layer, flag in zip(snap.layers, flags):
+        note = f"  {flag}" if flag and flag != "ok" else ""
+        lines.append(
+            f"  layer {layer.index} {layer.fan_in}->{layer.fan_out} {layer.activation:<10} "
+            f"|grad| {sci(layer.grad_norm)}  dead {share(layer.dead_fraction)}  "
+            f"saturated {share(layer.saturated_fraction)}{note}")
+    return lines
+
+
+def cmd_train(args) -> int:
+    preset = apply_sets(load_preset(args.preset), args.set, args.seed)
+    trainer = Trainer(preset)
+    epochs = args.epochs if args.epochs is not None else preset.config.training.epochs
+    t = preset.config.training
+    targets = {"target_loss": t.target_loss, "target_accuracy": t.target_accuracy}
+    if args.jsonl:
+        def on_epoch(snap):
+            print(json_line(epoch_record(snap)), flush=True)
+
+        snap = trainer.run(max_epochs=epochs, on_epoch=on_epoch, **targets)
+        if snap.diverged:
+            print(json_line(epoch_record(snap)), flush=True)
+    elif sys.stderr.isatty():
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn("epoch {task.completed:>.0f}/{task.total:.0f}"), BarColumn(),
+                   TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn())
+        with Progress(*columns, transient=True) as bar:
+            task = bar.add_task("train", total=epochs, loss="-")
+            snap = trainer.run(max_epochs=epochs, **targets, on_snapshot=lambda s: bar.update(
+                task, completed=s.epoch, loss=f"{s.train_loss:.4g}"))
+    else:
+        snap = trainer.run(max_epochs=epochs, **targets)
+    if args.save:
+        save_checkpoint(trainer, args.save)
+    if not args.jsonl:
+        print("\n".join(summary_lines(snap, preset.title)))
+        if args.save:
+            print(f"  saved to {args.save}")
+    return 0
+
+
+def cmd_presets(args) -> int:
+    for preset in list_presets():
+        print(f"{preset.name:<24} {preset.title}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    preset = load_preset(args.file)
+    try:
+        data = build_dataset(preset.config)  # the data must load and fit the model too
+    except DataError as exc:
+        raise DataError(f"{args.file}: data: {exc}") from None
+    preset.config.check(source=args.file, n_classes=data.n_classes)
+    print(f"{args.file}: ok ({preset.title})")
+    return 0
+
+
+def add_parsers(sub) -> None:
+    """Register ``train``, ``presets`` and ``check`` on the command line's subparsers."""
+    p = sub.add_parser("train", help="train a preset headless and print a summary")
+    p.add_argument("preset", metavar="PRESET_OR_FILE")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    p.add_argument("--jsonl", action="store_true", help="one JSON object per epoch on stdout")
+    p.add_argument("--save", metavar="FILE.npz")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("presets", help="list the bundled presets")
+    p.set_defaults(func=cmd_presets)
+    p = sub.add_parser("check", help="validate a preset file")
+    p.add_argument("file", metavar="FILE.toml")
+    p.set_defaults(func=cmd_check)

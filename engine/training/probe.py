@@ -1,0 +1,107 @@
+"""Looking at a network without training it: loss and accuracy on a split, the output over
+the 2-D input plane, and the layer statistics of one step.
+
+Layer statistics are the one definition behind the gradient pane, ``train``'s summary and
+``train --jsonl``: each figure is measured on a single step, from that step's gradient, the
+weights before and after its update, and the activations of its mini-batch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..data import Dataset, feature_map
+from ..nn.network import Gradients, Network
+from .snapshot import Boundary, LayerStats, Points, frozen_array
+
+
+def evaluate(network: Network, loss_name: str, task: str, X: np.ndarray,
+             Y: np.ndarray) -> tuple[float, float | None]:
+    """Data loss and accuracy (classification only) on X (n, n_in), Y (n, n_out); NaN and
+    None for an empty split. Touches nothing the last training step left behind."""
+    if X.shape[0] == 0:
+        return math.nan, None
+    with np.errstate(all="ignore"):
+        z, out = network.infer(X)
+        loss = network.loss_function(loss_name).value(z, out, Y)
+    if task != "classification":
+        return loss, None
+    if out.shape[1] == 1:
+        correct = np.count_nonzero((out[:, 0] > 0.5) == (Y[:, 0] > 0.5))
+    else:
+        correct = np.count_nonzero(out.argmax(axis=1) == Y.argmax(axis=1))
+    return loss, correct / X.shape[0]
+
+
+def grid_inputs(data: Dataset, shape: tuple[int, int], dtype) -> np.ndarray | None:
+    """The network inputs (rows * cols, n_in) of a grid over the data's 2-D extent, row 0
+    at the top; None for data that is not 2-D."""
+    if data.extent is None:
+        return None
+    x0, x1, y0, y1 = data.extent
+    rows, cols = shape
+    gx, gy = np.meshgrid(np.linspace(x0, x1, cols), np.linspace(y1, y0, rows))
+    pts = np.column_stack([gx.ravel(), gy.ravel()])
+    return np.ascontiguousarray(feature_map(pts, data.feature_names), dtype=dtype)
+
+
+def boundary(network: Network, grid: np.ndarray, shape: tuple[int, int], task: str,
+             extent: tuple[float, float, float, float], step: int) -> Boundary:
+    """The network's output over ``grid`` (from ``grid_inputs``), as a Boundary."""
+    with np.errstate(all="ignore"):
+        out = network.infer(grid)[1]
+    rows, cols = shape
+    classes = None
+    if task == "regression":
+        kind, values = "regression", out[:, 0]
+    elif out.shape[1] == 1:
+        kind, values = "binary", out[:, 0]
+    else:
+        kind = "multiclass"
+        classes = frozen_array(out.argmax(axis=1).reshape(rows, cols))
+        values = out.max(axis=1)
+    return Boundary(kind, frozen_array(values.reshape(rows, cols), np.float64), classes,
+                    extent, step)
+
+
+def plot_points(data: Dataset) -> Points | None:
+    """The data in its 2-D plotting coordinates (None for data that is not 2-D)."""
+    if data.points_train is None:
+        return None
+    return Points(frozen_array(data.points_train), frozen_array(data.y_train),
+                  frozen_array(data.points_test), frozen_array(data.y_test), data.extent)
+
+
+def unmeasured(network: Network) -> tuple[LayerStats, ...]:
+    """Statistics before any step: only the weight norms are known."""
+    return tuple(LayerStats(i, layer.fan_in, layer.fan_out, layer.activation.name, None, None,
+                            float(np.linalg.norm(layer.W)), None, None, None)
+                 for i, layer in enumerate(network.layers))
+
+
+def measure(network: Network, grads: Gradients, before: np.ndarray | None) -> tuple[LayerStats, ...]:
+    """Statistics of the step that produced ``grads``.
+
+    ``before``: the flat parameters (n_params,) before that step's update, or None when the
+    update was not applied (the update ratio is then not measured). The dead and saturated
+    shares read the activations of the network's last training batch
+    (``Network.unit_health``), so nothing else may have trained it since."""
+    health = network.unit_health()
+    old = network.layer_views(before) if before is not None else [None] * len(network.layers)
+    out = []
+    with np.errstate(all="ignore"):  # huge but finite weights may overflow a norm
+        for i, (layer, (dW, _), w_before, (dead, sat)) in enumerate(
+                zip(network.layers, grads, old, health)):
+            w_norm = float(np.linalg.norm(layer.W))
+            ratio = None
+            if w_before is not None:
+                update = float(np.linalg.norm(layer.W - w_before[0]))
+                ratio = update / w_norm if w_norm else (0.0 if update == 0 else float("inf"))
+            out.append(LayerStats(
+                i, layer.fan_in, layer.fan_out, layer.activation.name,
+                grad_norm=float(np.linalg.norm(dW)), grad_mean_abs=float(np.abs(dW).mean()),
+                weight_norm=w_norm, update_ratio=ratio, dead_fraction=dead,
+                saturated_fraction=sat))
+    return tuple(out)
