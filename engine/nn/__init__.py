@@ -1,0 +1,1 @@
+"""The network itself: activations, losses, initializers, the dense network and its optimizers."""
