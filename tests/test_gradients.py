@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import engine
+from engine.nn.activations import HIDDEN_ACTIVATIONS
 
-HIDDEN = ["linear", "sigmoid", "tanh", "relu", "leaky_relu"]
+HIDDEN = list(HIDDEN_ACTIVATIONS)  # every registered hidden activation
 # (output activation, loss) pairings the engine accepts
 PAIRINGS = [("linear", "mse"), ("sigmoid", "mse"), ("tanh", "mse"), ("relu", "mse"),
             ("leaky_relu", "mse"), ("sigmoid", "bce"), ("softmax", "ce")]
