@@ -237,3 +237,19 @@ def test_a_running_trainer_is_not_copied():
     with running(tr):
         with pytest.raises(EngineError, match="pause it to copy it"):
             pickle.dumps(tr)
+
+
+def test_snapshots_carry_the_weights_only_when_asked():
+    from engine.presets import load_preset
+
+    tr = Trainer(load_preset("xor"))
+    assert tr.step(3).weights is None
+    tr.weights_interval = 0.5
+    snap = tr.step(1)
+    assert snap.weights_step == 4 and len(snap.weights) == len(tr.network.layers)
+    for w, layer in zip(snap.weights, tr.network.layers):
+        assert np.array_equal(w, layer.W) and not w.flags.writeable
+    tr.step(1)
+    assert not np.array_equal(snap.weights[0], tr.network.layers[0].W)  # a copy, kept
+    tr.weights_interval = None
+    assert tr.step(1).weights is None

@@ -34,13 +34,13 @@ from engine.training.snapshot import Snapshot
 from engine.training.trainer import Trainer
 
 from tui.commands import bindings, help_rows, palette
+from tui.session import Session
 from tui.format import pace as pace_words
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.presets import PresetPicker
 from tui.screens.prompt import PathPrompt
 from tui.widgets.config_pane import ConfigPane
-from tui.widgets.weights import capture_weights
 
 DEFAULT_FPS = 20.0
 #: while training at full speed, drawing may take at most this share of the main thread's
@@ -51,7 +51,6 @@ UI_SHARE = 0.06
 PACED_UI_SHARE = 0.5
 MAX_FRAME_WAIT = 1.0  #: but at least one frame a second while training
 KEY_HOLD_S = 0.1  #: longest that training stands aside while a key press is answered
-WEIGHTS_INTERVAL = 0.5  #: seconds between copies of the weights for the heatmap, while training
 LR_STEP = 3.0
 #: the paces ] and [ step through: epochs a second, None for full speed ("max")
 PACES: tuple[float | None, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 60.0, 100.0, 300.0, None)
@@ -87,6 +86,7 @@ class BackpropLab(App):
         self.save_dir = Path(save_dir) if save_dir is not None else Path.cwd()
         self.opened = opened or open_run(None)
         self.trainer = self._make_trainer(self.opened)
+        self.session = Session(self.trainer)  #: what the screens hold of the run
         self.snapshot_signal: Signal[Snapshot] = Signal(self, "snapshot")
         self._worker: Worker | None = None
         self._want_running = False
@@ -95,11 +95,6 @@ class BackpropLab(App):
         self.frame_cost = 0.0  #: smoothed main-thread CPU seconds per frame
         self._next_frame_at = 0.0  #: no running frame before this time (perf_counter)
         self._frame_clock: float | None = None  #: main-thread CPU time at the last frame
-        #: the main screen sets this while the weights heatmap is on screen; the training
-        #: thread then copies the weights at a snapshot every WEIGHTS_INTERVAL seconds
-        self.want_weights = False
-        self.captured_weights: tuple[Snapshot, tuple] | None = None
-        self._weights_at = 0.0
 
     def _make_trainer(self, opened: Opened) -> Trainer:
         trainer = opened.trainer(snapshot_hz=self.fps, boundary_hz=min(5.0, self.fps),
@@ -108,7 +103,7 @@ class BackpropLab(App):
         return trainer
 
     def get_default_screen(self) -> Screen:
-        return MainScreen(self.trainer)
+        return MainScreen(self.session)
 
     @property
     def main(self) -> MainScreen:
@@ -143,12 +138,6 @@ class BackpropLab(App):
         """Training thread: ask for one frame; never queue more than one."""
         if not self._want_running:
             self.trainer.pause()
-        if self.want_weights:
-            now = time.perf_counter()
-            if now - self._weights_at >= WEIGHTS_INTERVAL or snap.state != "running":
-                # here, between two steps, the weights are those of this snapshot
-                self._weights_at = now
-                self.captured_weights = (snap, capture_weights(self.trainer.network))
         if self._frame_pending:
             return
         if snap.state == "running" and time.perf_counter() < self._next_frame_at:
@@ -328,8 +317,11 @@ class BackpropLab(App):
         except EngineError as exc:
             self.notify(str(exc), title="Cannot open", severity="error", timeout=8)
             return
+        old_interval = self.trainer.weights_interval
         self.opened, self.trainer = opened, trainer
-        await self.main.use_trainer(trainer)
+        trainer.weights_interval = old_interval  # the heatmap, if shown, stays fed
+        self.session = Session(trainer)
+        await self.main.use_session(self.session)
         self.redraw()
         self.notify(opened.preset.title, title="Loaded", timeout=3)
 
@@ -408,7 +400,7 @@ class BackpropLab(App):
             return
         await self.stop_training()
         self.redraw()
-        self.push_screen(InspectorScreen(self.trainer, 0))
+        self.push_screen(InspectorScreen(self.session, 0))
 
     def on_inspector_screen_step_applied(self, _message) -> None:
         self.redraw()
@@ -419,7 +411,7 @@ class BackpropLab(App):
 
         await self.stop_training()  # the variants train in their own thread
         self.redraw()
-        self.push_screen(CompareScreen(self.trainer))
+        self.push_screen(CompareScreen(self.session.current_as_preset()))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

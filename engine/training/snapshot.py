@@ -153,6 +153,10 @@ class Snapshot:
     stats_step: int | None = None
     #: per layer: "ok", "vanishing" or "exploding" (``engine.training.health``); () before any step
     flags: tuple[str, ...] = ()
+    #: every layer's W (fan_in, fan_out), read-only float64 copies, when the trainer was
+    #: asked for them (``Trainer.weights_interval``); None otherwise
+    weights: tuple[np.ndarray, ...] | None = None
+    weights_step: int | None = None  #: the step whose weights ``weights`` holds
     extra: dict = field(default_factory=dict)
 
     @property

@@ -31,7 +31,7 @@ from .health import layer_flags
 from .history import LossHistory
 from .probe import boundary, evaluate, grid_inputs, measure, plot_points, unmeasured
 from .runner import Runner, SnapshotCallback
-from .snapshot import Boundary, LayerStats, Snapshot
+from .snapshot import Boundary, LayerStats, Snapshot, frozen_array
 
 
 class Trainer:
@@ -49,6 +49,11 @@ class Trainer:
         self.grid_shape = grid
         self._history = LossHistory(history_points)
         self.latest: Snapshot | None = None
+        #: seconds between copies of the weights into running snapshots (None: never); a
+        #: snapshot made while no run goes always carries them when this is set
+        self.weights_interval: float | None = None
+        self._weights: tuple[tuple[np.ndarray, ...], int] | None = None
+        self._weights_time = 0.0
         self._runner = Runner(self)
         self._build(config, config.training.seed)
 
@@ -102,6 +107,7 @@ class Trainer:
         self._speed = 0.0
         self._boundary: Boundary | None = None
         self._boundary_time = 0.0
+        self._weights = None
         self._start_history()
 
     def _start_history(self) -> None:
@@ -416,6 +422,7 @@ class Trainer:
                 or now - self._boundary_time >= 1.0 / self.boundary_hz):
             self._boundary = self.boundary()
             self._boundary_time = now
+        weights = self._copy_weights(now)
         t = self.config.training
         return Snapshot(
             state=self._state, step=self.step_count, epoch=self.epoch,
@@ -428,7 +435,20 @@ class Trainer:
             diverged_step=self._diverged_step, reason=self._reason, seed=self.seed,
             stats_step=self._stats_step,
             flags=layer_flags(self._layer_stats, ev["train_loss"], self._start_loss),
+            weights=weights[0] if weights else None, weights_step=weights[1] if weights else None,
         )
+
+    def _copy_weights(self, now: float) -> tuple[tuple[np.ndarray, ...], int] | None:
+        """The weights for a snapshot: copied now when asked and due, else the last copy."""
+        if self.weights_interval is None:
+            self._weights = None
+            return None
+        stale = self._weights is None or self._weights[1] != self.step_count
+        if not self.running or (stale and now - self._weights_time >= self.weights_interval):
+            self._weights = (tuple(frozen_array(layer.W, np.float64)
+                                   for layer in self.network.layers), self.step_count)
+            self._weights_time = now
+        return self._weights
 
     def snapshot(self) -> Snapshot:
         """The latest snapshot; made fresh when no run is going."""

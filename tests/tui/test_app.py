@@ -614,19 +614,20 @@ async def test_weights_toggle(make_app):
         box = main.query_one("#weights-box")
         view = main.query_one(WeightsView)
         await pilot.pause()
-        assert not box.display and not app.want_weights  # narrow: hidden, nothing copied
+        assert not box.display and app.trainer.weights_interval is None  # narrow: no copies
+        assert app.trainer.latest.weights is None
         await pilot.press("n")
         await pilot.press("w")
         await pilot.pause()
-        assert box.display and box.region.width and app.want_weights
+        assert box.display and box.region.width and app.trainer.weights_interval is not None
         assert "Weights" in screen_text(app)
         assert len(view.weights) == len(app.trainer.network.layers)
         assert np.array_equal(view.weights[0], app.trainer.network.layers[0].W)
-        # while training, the heatmap follows copies taken by the training thread
+        # while training, the heatmap follows the weights the snapshots carry
         await press_live(pilot, "space")
-        await wait_for(pilot, lambda: app.captured_weights is not None
-                       and app.captured_weights[1] is view.weights
-                       and app.captured_weights[0].step > 1)
+        await wait_for(pilot, lambda: app.trainer.latest.weights is not None
+                       and app.trainer.latest.weights is view.weights
+                       and app.trainer.latest.weights_step > 1)
         await press_live(pilot, "space")
         await wait_for(pilot, lambda: not app.training)
         await pilot.pause()
@@ -634,7 +635,7 @@ async def test_weights_toggle(make_app):
         assert np.array_equal(view.weights[1], app.trainer.network.layers[1].W)
         await pilot.press("w")
         await pilot.pause()
-        assert not box.display and not app.want_weights
+        assert not box.display and app.trainer.weights_interval is None
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
         main = app.main

@@ -40,7 +40,7 @@ async def finished(pilot, screen: CompareScreen, timeout: float = 8.0) -> None:
 async def test_optimizer_race_from_the_app_shows_six_rows_with_numbers():
     app = BackpropLab(open_run("optimizer-race"), plain=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = CompareScreen(app.trainer, steps=300)
+        screen = CompareScreen(app.session.current_as_preset(), steps=300)
         app.push_screen(screen)
         await pilot.pause()
         assert app.screen is screen and screen.mode == "optimizers"

@@ -13,6 +13,7 @@ from engine.opening import open_run
 from engine.presets import load_preset
 from engine.training.trainer import Trainer
 from tui.screens.inspector import InspectorScreen, LayerText, LayerView
+from tui.session import Session
 from tui.widgets.weights import WeightsView, capture_weights, cell_text, pool
 
 
@@ -28,7 +29,7 @@ class InspectorApp(App):
         self.applied: list[ex.StepResult] = []
 
     def on_mount(self) -> None:
-        self.push_screen(InspectorScreen(self.trainer, self.sample))
+        self.push_screen(InspectorScreen(Session(self.trainer), self.sample))
 
     def on_inspector_screen_step_applied(self, message: InspectorScreen.StepApplied) -> None:
         self.applied.append(message.result)
@@ -260,7 +261,7 @@ class WiredLab(BackpropLab):
             return
         await self.stop_training()
         self.redraw()
-        self.push_screen(InspectorScreen(self.trainer))
+        self.push_screen(InspectorScreen(self.session))
 
     def on_inspector_screen_step_applied(self, _: InspectorScreen.StepApplied) -> None:
         self.redraw()

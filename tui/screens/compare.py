@@ -169,7 +169,7 @@ class CompareCurves(PlotextPlot):
 
 
 class CompareScreen(ModalScreen[None]):
-    """Run variants of ``source`` (a trainer, preset or config) and overlay their curves.
+    """Run variants of ``source`` (a preset or config) and overlay their curves.
 
     ``mode``: "optimizers", "lr", "activation" or "custom" (then ``vary`` is the typed
     ``key.path=v1,v2,...``); None picks one that suits the preset. ``steps`` per run
@@ -230,8 +230,6 @@ class CompareScreen(ModalScreen[None]):
             preset, config = source, source.config
         elif isinstance(source, Config):
             config = source
-        elif hasattr(source, "config"):  # a Trainer: its current config and preset
-            config, preset = source.config, getattr(source, "preset", None)
         else:
             raise EngineError(f"cannot compare a {type(source).__name__}")
         self.config: Config = config

@@ -26,7 +26,8 @@ from textual.widgets import Footer, Static
 from engine.analysis import explain as ex
 from engine.errors import EngineError
 
-from tui.widgets.weights import WeightsView, capture_weights
+from tui.session import Session
+from tui.widgets.weights import WeightsView
 
 NUM_W = 7  #: characters per number
 LABEL_W = 18  #: label column when labels sit beside the numbers
@@ -72,7 +73,7 @@ class LayerView(Widget):
 
 
 class InspectorScreen(Screen):
-    """Inspect one training step of ``trainer`` (which must be paused)."""
+    """Inspect one training step of the session's run (which must be paused)."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
@@ -111,10 +112,11 @@ class InspectorScreen(Screen):
             super().__init__()
             self.result = result
 
-    def __init__(self, trainer, sample: int | None = 0, *, layer: int = 0, name: str | None = None,
+    def __init__(self, session: Session, sample: int | None = 0, *, layer: int = 0,
+                 name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.trainer = trainer
+        self.session = session
         self.mode = "batch" if sample is None else "sample"
         self.sample = 0 if sample is None else int(sample)
         self.row = 0  #: the batch row shown in batch mode
@@ -149,16 +151,16 @@ class InspectorScreen(Screen):
 
     def on_snapshot(self, snap=None) -> None:
         """The app drew a new snapshot: follow a new trainer or new weights."""
-        trainer = getattr(self.app, "trainer", None)
-        if trainer is not None and trainer is not self.trainer:
-            self.trainer, self.last = trainer, None
-            self.sample = min(self.sample, ex.n_samples(trainer) - 1)
+        session = getattr(self.app, "session", None)
+        if session is not None and not session.same_run(self.session):
+            self.session, self.last = session, None
+            self.sample = min(self.sample, session.n_samples() - 1)
             self.recompute()
             return
         bd = self.breakdown
-        if self.trainer.running:
+        if self.session.running:
             return
-        if bd is None or not np.array_equal(bd.params_before, self.trainer.network.params):
+        if bd is None or not self.session.is_current(bd):
             self.recompute()
 
     def on_resize(self) -> None:
@@ -167,13 +169,12 @@ class InspectorScreen(Screen):
     # ----- state -----------------------------------------------------------------------
     @property
     def n_train(self) -> int:
-        return ex.n_samples(self.trainer)
+        return self.session.n_samples()
 
     def recompute(self) -> None:
         """Run the breakdown for the current choice (the trainer is left untouched)."""
         try:
-            self.breakdown = ex.explain_trainer(
-                self.trainer, None if self.mode == "batch" else self.sample)
+            self.breakdown = self.session.explain(None if self.mode == "batch" else self.sample)
             self.error = None
         except EngineError as exc:
             self.breakdown, self.error = None, str(exc)
@@ -238,7 +239,7 @@ class InspectorScreen(Screen):
                 return
         bd = self.breakdown
         try:
-            result = ex.apply_step(self.trainer, bd)
+            result = self.session.apply(bd)
         except EngineError as exc:
             self.notify(str(exc), severity="warning")
             self.recompute()
@@ -429,4 +430,4 @@ class LayerText:
         return self.out
 
 
-__all__ = ["InspectorScreen", "LayerView", "capture_weights"]
+__all__ = ["InspectorScreen", "LayerView"]

@@ -21,8 +21,9 @@ from textual.widgets import Footer
 from engine.training.snapshot import Snapshot
 
 from tui.commands import bindings
+from tui.session import Session
 from tui.widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLine
-from tui.widgets.weights import WeightsView, capture_weights
+from tui.widgets.weights import WeightsView
 
 WIDE = 120  #: from this many columns the config pane sits beside the training panes
 STATUS_LAG_S = 0.04  #: after a pane drew, the status line follows in its own update
@@ -30,6 +31,7 @@ PREFILL_S = 8.0  #: a hidden config pane is built this long after the start, whe
 #: while training, the status line's numbers change at most this often (seconds): faster
 #: than the eye can read them, they would only cost terminal traffic
 STATUS_INTERVAL_S = 0.2
+WEIGHTS_INTERVAL = 0.5  #: seconds between copies of the weights for the heatmap, while training
 
 
 class _Panes(NamedTuple):
@@ -56,18 +58,17 @@ class MainScreen(Screen):
     config_toggled: reactive[bool] = reactive(False)
     weights_toggled: reactive[bool] = reactive(False)
 
-    def __init__(self, trainer) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__(id="main")
-        self.trainer = trainer
-        self._weights_snap: Snapshot | None = None  #: the snapshot the heatmap shows
-        self._weights_from = None  #: the app's captured copy it shows, while training
+        self.session = session
+        self._weights_from = None  #: the weights (a snapshot's) the heatmap shows
         self._pane_refs: _Panes | None = None
         self._shown: Snapshot | None = None  #: the newest snapshot handed to the panes
         self._status_at = 0.0  #: when the status line last changed (perf_counter)
         self._status_state = ""  #: the run state the status line shows
 
     def compose(self) -> ComposeResult:
-        t = self.trainer
+        t = self.session
         preset = t.preset
         yield StatusLine(id="status")
         with Horizontal(id="body"):
@@ -114,7 +115,7 @@ class MainScreen(Screen):
         self.app.snapshot_signal.subscribe(self, self.show)
         self.app.theme_changed_signal.subscribe(self, lambda _: self.query_one(
             BoundaryView).invalidate())
-        self.show(self.trainer.latest)
+        self.show(self.session.latest)
 
     # ----- snapshots -------------------------------------------------------------------
     def show(self, snap: Snapshot | None) -> None:
@@ -122,7 +123,7 @@ class MainScreen(Screen):
             return
         self._shown = snap
         panes = self._panes()
-        data = self.trainer.data
+        data = self.session.data
         note = "" if data.extent is not None else (
             f"no 2-D view: '{data.name}' has {data.n_features} inputs")
         urgent = snap.state != "running"  # a still picture is drawn at once and completely
@@ -158,7 +159,7 @@ class MainScreen(Screen):
             self._status_at, self._status_state = now, snap.state
             panes = self._panes()
             panes.status.show(snap, pending=panes.config.pending,
-                              pace=self.trainer.pace)
+                              pace=self.session.pace)
 
     def _panes(self) -> _Panes:
         """The panes a frame updates, looked up once (a frame should not search the DOM)."""
@@ -174,30 +175,17 @@ class MainScreen(Screen):
     # ----- the weights heatmap ---------------------------------------------------------
     @property
     def weights_shown(self) -> bool:
-        """The heatmap is on screen (the app captures weights for it only then)."""
+        """The heatmap is on screen (snapshots carry the weights only then)."""
         panes = self._panes()
         return bool(panes.weights_box.display and panes.watch.display)
 
     def _show_weights(self, snap: Snapshot, urgent: bool) -> bool:
-        """Weights of this snapshot's step, a few times a second while training.
-
-        While a run goes, the training thread copies the weights at the snapshot moment
-        (``app.captured_weights``), so the heatmap never reads a network mid-step; when
-        no run goes the network is still and is read here. Returns whether it drew."""
-        if not self.weights_shown:
+        """The weights a snapshot carries (the trainer copies them a few times a second
+        while the heatmap is on screen). Returns whether it drew."""
+        if not self.weights_shown or snap.weights is None or snap.weights is self._weights_from:
             return False
-        if snap.state == "running" or self.trainer.running:
-            captured = getattr(self.app, "captured_weights", None)
-            if captured is None or captured is self._weights_from:
-                return False  # no newer copy yet: the training thread makes one now and then
-            self._weights_from = captured
-            weights = captured[1]
-        elif self._weights_snap is snap:
-            return False
-        else:
-            weights = capture_weights(self.trainer.network)
-        self._weights_snap = snap
-        self.query_one(WeightsView).show(weights, None)
+        self._weights_from = snap.weights
+        self.query_one(WeightsView).show(snap.weights, None)
         return True
 
     def action_toggle_weights(self) -> None:
@@ -207,18 +195,20 @@ class MainScreen(Screen):
         self.call_after_refresh(self._refresh_weights)
 
     def _refresh_weights(self) -> None:
-        self._weights_snap = None
-        if self.trainer.latest is not None:
-            self._show_weights(self.trainer.latest, True)
+        self._weights_from = None
+        snap = self.session.latest if self.session.running else self.session.refresh()
+        if snap is not None:
+            self._show_weights(snap, True)
 
-    async def use_trainer(self, trainer) -> None:
+    async def use_session(self, session: Session) -> None:
         """Show a different run (a preset or checkpoint was opened)."""
-        self.trainer = trainer
-        preset = trainer.preset
-        await self.query_one(ConfigPane).load(trainer.config,
+        self.session = session
+        self._arrange()
+        preset = session.preset
+        await self.query_one(ConfigPane).load(session.config,
                                               title=preset.title if preset else "",
                                               lesson=preset.lesson if preset else "")
-        self.show(trainer.latest)
+        self.show(session.latest)
 
     # ----- layout ----------------------------------------------------------------------
     def on_resize(self) -> None:
@@ -267,7 +257,8 @@ class MainScreen(Screen):
             watch.display = self.wide or not show_config
         weights = self.query_one("#weights-box")
         show_weights = self.weights_toggled != self.wide
-        self.app.want_weights = show_weights and (self.wide or not show_config)
+        self.session.want_weights(WEIGHTS_INTERVAL if show_weights and (
+            self.wide or not show_config) else None)
         if weights.display != show_weights:
             weights.display = show_weights
             if show_weights:

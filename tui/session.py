@@ -1,0 +1,88 @@
+"""What the screens hold of a run: its snapshots and the few commands and analyses they
+need, never the trainer itself.
+
+The app owns the trainer and its training thread; a screen gets a ``Session`` and reads
+immutable snapshots from it (``latest``), so no screen can read a network mid-step or
+change a run behind the app's back. The inspector's analyses (one step laid open, and
+applying it) go through here too, and are refused while a run goes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.analysis import explain as ex
+from engine.config import Config
+from engine.data import Dataset
+from engine.presets import Preset
+from engine.training.snapshot import Snapshot
+from engine.training.trainer import Trainer
+
+
+class Session:
+    """One run as the screens see it."""
+
+    def __init__(self, trainer: Trainer):
+        self._trainer = trainer
+
+    @property
+    def latest(self) -> Snapshot:
+        return self._trainer.latest
+
+    @property
+    def preset(self) -> Preset | None:
+        return self._trainer.preset
+
+    @property
+    def config(self) -> Config:
+        return self._trainer.config
+
+    @property
+    def data(self) -> Dataset:
+        """The run's data set (immutable: its arrays are read-only)."""
+        return self._trainer.data
+
+    @property
+    def pace(self) -> float | None:
+        return self._trainer.pace
+
+    @property
+    def running(self) -> bool:
+        return self._trainer.running
+
+    def want_weights(self, interval: float | None) -> None:
+        """Ask for the weights in snapshots, copied every ``interval`` seconds while a run
+        goes (None: not at all)."""
+        self._trainer.weights_interval = interval
+
+    def refresh(self) -> Snapshot:
+        """The latest snapshot, made afresh when no run goes (e.g. after asking for weights)."""
+        return self._trainer.snapshot()
+
+    def current_as_preset(self) -> Preset | Config:
+        """The run's current config, as its preset when it has one (for a comparison)."""
+        preset = self._trainer.preset
+        if preset is None:
+            return self._trainer.config
+        return Preset(preset.name, preset.title, preset.lesson, self._trainer.config,
+                      preset.path, preset.pace)
+
+    # ----- the inspector's analyses (refused while a run goes) ----------------------------
+    def n_samples(self) -> int:
+        return ex.n_samples(self._trainer)
+
+    def explain(self, sample: int | None) -> ex.Breakdown:
+        """One step laid open: on training sample ``sample``, or the next mini-batch (None)."""
+        return ex.explain_trainer(self._trainer, sample)
+
+    def apply(self, breakdown: ex.Breakdown) -> ex.StepResult:
+        """Take the step ``breakdown`` shows, exactly."""
+        return ex.apply_step(self._trainer, breakdown)
+
+    def is_current(self, breakdown: ex.Breakdown) -> bool:
+        """Whether ``breakdown`` was made from the weights the network has now."""
+        with self._trainer.still("compare weights"):
+            return bool(np.array_equal(breakdown.params_before, self._trainer.network.params))
+
+    def same_run(self, other: Session) -> bool:
+        return other._trainer is self._trainer
