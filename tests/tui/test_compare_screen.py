@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 import pytest
 from textual.app import App
 
 from engine.opening import open_run
 from engine.presets import load_preset
+import tui.app as tui_app
 from tui.app import BackpropLab
 from tui.screens.compare import CompareCurves, CompareScreen, lr_values, parse_spec
 
@@ -20,7 +22,10 @@ NUMBER = re.compile(r"^-?\d+(\.\d+)?(e-?\d+)?%?$")
 
 
 class CompareApp(App):
-    """A bare app that opens the comparison screen, as the real app does on ``v``."""
+    """A bare app that opens the comparison screen, as the real app does on ``v``, with
+    the app's styles (the widgets' own live there)."""
+
+    CSS_PATH = str(Path(tui_app.__file__).parent / BackpropLab.CSS_PATH)
 
     def __init__(self, screen: CompareScreen) -> None:
         super().__init__()

@@ -12,13 +12,18 @@ from engine.analysis import explain as ex
 from engine.opening import open_run
 from engine.presets import load_preset
 from engine.training.trainer import Trainer
+import tui.app as tui_app
+from tui.app import BackpropLab
 from tui.screens.inspector import InspectorScreen, LayerText, LayerView
 from tui.session import Session
 from tui.widgets.weights import WeightsView, capture_weights, cell_text, pool
 
 
 class InspectorApp(App):
-    """A bare app that opens the inspector on a trainer, as the real app does on ``i``."""
+    """A bare app that opens the inspector on a trainer, as the real app does on ``i``,
+    with the app's styles (the widgets' own live there)."""
+
+    CSS_PATH = str(Path(tui_app.__file__).parent / BackpropLab.CSS_PATH)
 
     def __init__(self, trainer: Trainer, sample: int | None = 0, plain: bool = False,
                  **kwargs) -> None:
@@ -247,8 +252,6 @@ def test_snapshot_120x36_after_apply(snap_compare):
 from textual.app import SystemCommand  # noqa: E402
 from textual.binding import Binding  # noqa: E402
 
-import tui.app as tui_app  # noqa: E402
-from tui.app import BackpropLab  # noqa: E402
 
 
 class WiredLab(BackpropLab):

@@ -121,9 +121,6 @@ class ModeChoice(Choice):
 class CompareCurves(PlotextPlot):
     """One loss curve per variant (train or test loss), optionally on a log scale."""
 
-    DEFAULT_CSS = """
-    CompareCurves { width: 1fr; height: 1fr; min-height: 6; }
-    """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -177,24 +174,8 @@ class CompareScreen(ModalScreen[None]):
     (medians). ``autorun`` starts the default comparison at once.
     """
 
-    DEFAULT_CSS = """
-    CompareScreen { background: $background; }
-    CompareScreen #cmp { width: 100%; height: 100%; padding: 0 1; }
-    CompareScreen #cmp-head { height: 1; text-style: bold; color: $text-primary; }
-    CompareScreen .cmp-row { height: 1; }
-    CompareScreen .cmp-label { width: auto; padding: 0 1 0 0; color: $foreground-muted; }
-    CompareScreen ModeChoice { width: 1fr; min-width: 20; }
-    CompareScreen Input { border: none; height: 1; padding: 0 1; background: $boost; }
-    CompareScreen Input:focus { background: $primary 30%; }
-    CompareScreen #cmp-steps { width: 8; margin-right: 1; }
-    CompareScreen #cmp-seeds { width: 5; }
-    CompareScreen #cmp-vary { width: 1fr; }
-    CompareScreen #cmp-message { height: auto; max-height: 2; color: $foreground-muted; }
-    CompareScreen #cmp-message.-error { color: $text-error; text-style: bold; }
-    CompareScreen CompareCurves { height: 1fr; min-height: 6; }
-    CompareScreen #cmp-table-box { height: auto; max-height: 12; }
-    CompareScreen #cmp-table { height: auto; }
-    """
+    CSS_PATH = "compare.tcss"  #: this screen's styles, its widgets' included
+
 
     BINDINGS = [
         Binding("escape", "close", "Close"),

@@ -50,9 +50,6 @@ def short(v: float) -> str:
 class LayerView(Widget):
     """Lines of labelled numbers; as wide as its longest line (the container scrolls)."""
 
-    DEFAULT_CSS = """
-    LayerView { height: auto; width: auto; min-width: 100%; }
-    """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -75,17 +72,10 @@ class LayerView(Widget):
 class InspectorScreen(Screen):
     """Inspect one training step of the session's run (which must be paused)."""
 
+    CSS_PATH = "inspector.tcss"  #: this screen's styles, its widgets' included
+
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
-    DEFAULT_CSS = """
-    InspectorScreen { layout: vertical; }
-    InspectorScreen #inspector-head { height: auto; padding: 0 1; background: $panel; }
-    InspectorScreen #inspector-main { height: 1fr; }
-    InspectorScreen #inspector-body { width: 1fr; height: 1fr; padding: 0 1; }
-    InspectorScreen #inspector-side { width: 26; height: 1fr; border-left: vkey $primary; }
-    InspectorScreen.-narrow #inspector-side { display: none; }
-    InspectorScreen #inspector-summary { height: auto; }
-    """
 
     BINDINGS = [
         Binding("escape,q", "close", "Close"),

@@ -86,9 +86,6 @@ def changed_regions(old: np.ndarray | None, new: np.ndarray | None, gap: int = 4
 class BoundaryView(LinePane):
     """Draws the latest ``Boundary`` and the data ``Points``; redraws only on change."""
 
-    DEFAULT_CSS = """
-    BoundaryView { width: 1fr; height: 1fr; }
-    """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -22,14 +22,6 @@ from textual.widget import Widget
 class Choice(Widget, can_focus=True):
     """Shows the current option; left/right (or a click) pick another."""
 
-    DEFAULT_CSS = """
-    Choice {
-        height: 1;
-        width: 1fr;
-        background: $boost;
-        &:focus { background: $primary 40%; text-style: bold; }
-    }
-    """
 
     BINDINGS = [
         Binding("right", "move(1)", "Next", show=False),

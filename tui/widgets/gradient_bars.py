@@ -55,9 +55,6 @@ def unit_note(layer: LayerStats) -> str:
 class GradientBars(LinePane):
     """One line per layer: name, log-scale bar, |grad W|, dead/saturated share."""
 
-    DEFAULT_CSS = """
-    GradientBars { height: auto; min-height: 2; }
-    """
 
     COMPONENT_CLASSES = {"gradient-bars--bar", "gradient-bars--warn", "gradient-bars--label",
                          "gradient-bars--dim"}

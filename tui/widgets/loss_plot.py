@@ -73,9 +73,6 @@ def _figure():
 class LossPlot(LinePane):
     """Loss curves; ``log_scale`` and ``x_axis`` ("step" or "epoch") are toggles."""
 
-    DEFAULT_CSS = """
-    LossPlot { width: 1fr; height: 1fr; min-height: 5; }
-    """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -86,9 +86,6 @@ def status_parts(snap: Snapshot, pending: bool = False, compact: bool = False,
 class StatusLine(Widget):
     """Renders ``status_parts``; refreshes only when the text changes."""
 
-    DEFAULT_CSS = """
-    StatusLine { height: 1; width: 1fr; }
-    """
 
     COMPONENT_CLASSES = {"status--state", "status--dim", "status--loss", "status--pending"}
 

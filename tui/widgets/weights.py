@@ -87,12 +87,6 @@ def cell_colour(w: float, scale: float) -> tuple[int, int, int]:
 class WeightsView(Widget):
     """All layers' W, stacked, with the selected unit's weights highlighted."""
 
-    DEFAULT_CSS = """
-    WeightsView { width: 1fr; height: auto; }
-    WeightsView > .weights-view--title { text-style: bold; }
-    WeightsView > .weights-view--dim { color: $text-muted; }
-    WeightsView > .weights-view--mark { text-style: bold reverse; }
-    """
 
     COMPONENT_CLASSES = {"weights-view--title", "weights-view--dim", "weights-view--mark"}
 
