@@ -40,7 +40,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.presets import PresetPicker
 from tui.screens.prompt import PathPrompt
-from tui.widgets.config_pane import ConfigPane
+from tui.widgets.config import ConfigPane
 
 DEFAULT_FPS = 20.0
 #: while training at full speed, drawing may take at most this share of the main thread's

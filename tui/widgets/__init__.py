@@ -1,7 +1,7 @@
 """The panes of the main screen, one module each."""
 
 from tui.widgets.boundary import BoundaryView
-from tui.widgets.config_pane import ConfigPane
+from tui.widgets.config import ConfigPane
 from tui.widgets.gradient_bars import GradientBars
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.status import StatusLine

@@ -1,0 +1,160 @@
+"""The configuration pane's fields: which settings it shows (and when), and one row per
+setting with its control, pending mark and refusal line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static
+
+from engine.config import SECTIONS, Config, LayerSpec
+
+from tui.format import config_value
+from tui.widgets.choice import Choice
+
+
+def rule_for(path: str):
+    """The engine's Rule for a key path like 'training.lr' or 'model.layers[0].units'."""
+    section, _, name = path.partition(".")
+    if section == "model" and name.startswith("layers["):
+        cls, name = LayerSpec, name.rsplit(".", 1)[1]
+    else:
+        cls = SECTIONS[section]
+    for f in fields(cls):
+        if f.name == name:
+            return f.metadata.get("rule")
+    return None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One editable setting: where it lives, its label, when it matters."""
+
+    path: str
+    label: str
+    hint: str = ""
+    relevant: Callable[[Config], bool] = lambda c: True
+
+
+def _opt(*names: str) -> Callable[[Config], bool]:
+    return lambda c: c.training.optimizer in names
+
+
+def _data(*names: str, invert: bool = False) -> Callable[[Config], bool]:
+    return lambda c: (c.data.dataset in names) != invert
+
+
+GROUPS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
+    ("Model", (
+        FieldSpec("model.output", "output"),
+        FieldSpec("model.loss", "loss"),
+        FieldSpec("model.init", "weight init"),
+    )),
+    ("Training (applies live)", (
+        FieldSpec("training.optimizer", "optimizer"),
+        FieldSpec("training.lr", "learning rate", "+/- ×3"),
+        FieldSpec("training.momentum", "momentum", relevant=_opt("sgd", "rmsprop")),
+        FieldSpec("training.nesterov", "nesterov", relevant=_opt("sgd")),
+        FieldSpec("training.alpha", "alpha", relevant=_opt("rmsprop")),
+        FieldSpec("training.beta1", "beta1", relevant=_opt("adam")),
+        FieldSpec("training.beta2", "beta2", relevant=_opt("adam")),
+        FieldSpec("training.eps", "eps", relevant=_opt("rmsprop", "adam")),
+        FieldSpec("training.weight_decay", "weight decay"),
+        FieldSpec("training.batch_size", "batch size", "number or full"),
+        FieldSpec("training.regularization", "regularization"),
+        FieldSpec("training.reg_rate", "reg. rate",
+                  relevant=lambda c: c.training.regularization != "none"),
+        FieldSpec("training.epochs", "epochs", "stop after"),
+        FieldSpec("training.seed", "weight seed", "used on reset"),
+    )),
+    ("Data (applies on reset)", (
+        FieldSpec("data.dataset", "dataset"),
+        FieldSpec("data.samples", "samples", relevant=_data("iris", "csv", invert=True)),
+        FieldSpec("data.noise", "noise", relevant=_data("iris", "csv", invert=True)),
+        FieldSpec("data.train_ratio", "train share"),
+        FieldSpec("data.classes", "classes", relevant=_data("spiral")),
+        FieldSpec("data.features", "input features", "x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)",
+                  relevant=_data("iris", "csv", invert=True)),
+        FieldSpec("data.path", "csv file", relevant=_data("csv")),
+        FieldSpec("data.label", "label column", relevant=_data("csv")),
+        FieldSpec("data.task", "task", relevant=_data("csv")),
+        FieldSpec("data.seed", "data seed"),
+    )),
+)
+
+SELECT_LABELS = {"": "auto"}
+
+
+def make_control(path: str, value) -> Widget:
+    """A Choice for settings with a fixed set of values, else an Input."""
+    rule = rule_for(path)
+    if rule is not None and (rule.allowed or rule.kind == "bool"):
+        allowed = rule.allowed if rule.allowed else ("true", "false")
+        options = [(SELECT_LABELS.get(v, v), v) for v in allowed]
+        current = config_value(value) if rule.kind == "bool" else value
+        return Choice(options, current, name=path, classes="control")
+    return Input(config_value(value), compact=True, name=path, classes="control",
+                 select_on_focus=True)
+
+
+class FieldRow(Horizontal):
+    """A label and the control; the reason a value was refused goes on a line under it."""
+
+    def __init__(self, spec: FieldSpec, value) -> None:
+        super().__init__(classes="field")
+        self.spec = spec
+        self.value = value
+        self.error = ""
+        self._error_line: Static | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.spec.label, classes="field-label")
+        control = make_control(self.spec.path, self.value)
+        if self.spec.hint:
+            control.tooltip = self.spec.hint
+        yield control
+
+    @property
+    def control(self) -> Widget:
+        return self.query_one(".control")
+
+    def set_value(self, value) -> None:
+        self.value = value
+        control = self.control
+        if isinstance(control, Choice):
+            rule = rule_for(self.spec.path)
+            v = config_value(value) if rule is not None and rule.kind == "bool" else value
+            if control.value != v:
+                control.value = v
+        elif control.value != config_value(value):
+            control.value = config_value(value)
+
+    def set_pending(self, pending: bool) -> None:
+        if pending != self.has_class("-pending"):
+            self.set_class(pending, "-pending")
+            self.query_one(".field-label", Label).update(
+                ("*" if pending else "") + self.spec.label)
+
+    def set_error(self, reason: str) -> None:
+        text = f"✗ {reason}" if reason else ""
+        if text == self.error:
+            return
+        self.error = text
+        if self._error_line is not None:
+            self._error_line.remove()
+            self._error_line = None
+        if text:  # the line exists only while there is something to say
+            self._error_line = Static(text, classes="field-error -error", markup=False)
+            self.parent.mount(self._error_line, after=self)
+            self.call_after_refresh(self._error_line.scroll_visible, animate=False)
+
+    def show(self, shown: bool) -> None:
+        """Show or hide the row (and its error line) as the config makes it relevant."""
+        if self.display != shown:
+            self.display = shown
+            if self._error_line is not None:
+                self._error_line.display = shown
