@@ -9,6 +9,8 @@ main thread's time (fewer frames on a slow machine, ``fps`` on a fast one). Scre
 snapshots from ``snapshot_signal``
 (subscribe to it from any new screen, e.g. an inspector). Commands go the other way,
 straight to the trainer, which applies them between two steps.
+
+Its length is the actions: each command's handler is a few lines of routing to the trainer or a screen.
 """
 
 from __future__ import annotations

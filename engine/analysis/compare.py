@@ -10,6 +10,8 @@ is the setting that was changed. Headless::
 ``model.layers[*].x`` changes ``x`` in every hidden layer. For the app, ``compare()``
 returns one ``VariantResult`` per variant with its loss curves (median over seeds), ready
 to overlay.
+
+Its length is the variant sets and their results as data, with the runs that fill them.
 """
 
 from __future__ import annotations

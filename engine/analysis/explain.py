@@ -13,6 +13,8 @@ step), or the mini-batch the trainer's next step will use. ``render_text`` and
 ``to_json`` print a breakdown; ``add_parser`` registers ``backprop-lab explain``.
 
 Pure NumPy: no display code here.
+
+Its length is the breakdown's data types: every number of a step has a named field.
 """
 
 from __future__ import annotations

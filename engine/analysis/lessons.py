@@ -9,6 +9,8 @@ screen shows; ``steps_to_target`` checks a target after a fixed number of steps 
 Lessons quote the figures these functions measure as ``≈ <number>`` (``≈ 3e-5``,
 ``≈ 98%``, ``≈ 120 steps``); ``figures(lesson)`` reads them back so a test can hold the
 text and the code together.
+
+Its length is one measurement per kind of claim a lesson makes; each is a few lines.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ All parameters live in one flat buffer laid out as ``[W_0, ..., W_{L-1}, b_0, ..
 each layer's ``W`` (fan_in, fan_out) and ``b`` (fan_out,) are views into it. Gradients use
 the same layout, so an optimizer updates every parameter with a few vectorised calls, and
 regularisation (weights only) is one slice.
+
+Its length is one class: the forward and backward passes share preallocated workspaces and gradient buffers, and splitting them apart would put those buffers behind a second interface on the hot path.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ most ``snapshot_hz`` times a second, so a display never slows training down, but
 record does not depend on them: every epoch end is evaluated and kept in the history,
 every step's batch loss too, and a snapshot's layer statistics are those of the last step
 taken before it (``engine.training.probe``).
+
+Its length is the trainer's public interface (commands, state, steps, snapshots); the loop, batches, probes and records are modules of their own.
 """
 
 from __future__ import annotations

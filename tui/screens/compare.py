@@ -9,6 +9,8 @@ the config first; a refused one shows the config's own one-line reason under the
 The runs use ``engine.analysis.compare.compare`` in a thread worker, one (variant, seed) at a
 time, so the screen fills in as results arrive, stays responsive, and a new run or
 closing the screen stops the old one after the run in progress.
+
+Its length is one screen with its form (mode, steps, seeds, values), its worker and its table.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ step and shows the loss before and after.
 
 Every number comes from ``engine.analysis.explain`` (the engine's own pass and the optimizer's
 own step on copies); this module only lays them out.
+
+Its length is one screen and its layer view: the text of each stage of a step.
 """
 
 from __future__ import annotations

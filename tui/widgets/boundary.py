@@ -11,6 +11,8 @@ diverging ramp. Data points are solid pixels.
 
 With ``NO_COLOR`` (or a terminal of few colours) the view uses characters instead:
 region marks for the predicted class, letters for the points.
+
+Its length is one widget's two renderings, colour half-blocks and plain characters.
 """
 
 from __future__ import annotations
