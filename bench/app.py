@@ -16,7 +16,8 @@ The steps/s ratio is taken at full speed (pace "max"): a paced run waits on purp
 
 Any app measurement that fails prints one line and the rest still runs.
 
-Its length is three measurements of the app (overhead, key latency, terminal output) and the command that prints them.
+Its length is three measurements of the app (overhead, key latency, terminal output) and
+the command that prints them.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ measurement in a fresh interpreter (``python -m bench.engine --worker``) with
 
 This module never imports the app (textual); ``bench.app`` adds the app measurements.
 
-Its length is the benchmark's workloads, their timing, the PyTorch reference and the memory check, which run together in one pinned worker process.
+Its length is the benchmark's workloads, their timing, the PyTorch reference and the
+memory check, which run together in one pinned worker process.
 """
 
 from __future__ import annotations

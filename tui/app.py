@@ -10,7 +10,8 @@ snapshots from ``snapshot_signal``
 (subscribe to it from any new screen, e.g. an inspector). Commands go the other way,
 straight to the trainer, which applies them between two steps.
 
-Its length is the actions: each command's handler is a few lines of routing to the trainer or a screen.
+Its length is the actions: each command's handler is a few lines of routing to the trainer
+or a screen.
 """
 
 from __future__ import annotations

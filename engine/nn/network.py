@@ -5,7 +5,9 @@ each layer's ``W`` (fan_in, fan_out) and ``b`` (fan_out,) are views into it. Gra
 the same layout, so an optimizer updates every parameter with a few vectorised calls, and
 regularisation (weights only) is one slice.
 
-Its length is one class: the forward and backward passes share preallocated workspaces and gradient buffers, and splitting them apart would put those buffers behind a second interface on the hot path.
+Its length is one class: the forward and backward passes share preallocated workspaces and
+gradient buffers, and splitting them apart would put those buffers behind a second
+interface on the hot path.
 """
 
 from __future__ import annotations

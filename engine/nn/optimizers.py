@@ -8,7 +8,8 @@ updates every parameter at once. Hyperparameters are plain attributes: change ``
 - RMSprop (lr 1e-2, alpha 0.99, eps 1e-8, momentum 0, centered off, weight_decay 0)
 - Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8, weight_decay 0)
 
-Its length is the three optimizers of torch.optim (SGD, RMSprop, Adam) side by side, with one shared base.
+Its length is the three optimizers of torch.optim (SGD, RMSprop, Adam) side by side, with
+one shared base.
 """
 
 from __future__ import annotations

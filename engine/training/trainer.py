@@ -9,7 +9,8 @@ record does not depend on them: every epoch end is evaluated and kept in the his
 every step's batch loss too, and a snapshot's layer statistics are those of the last step
 taken before it (``engine.training.probe``).
 
-Its length is the trainer's public interface (commands, state, steps, snapshots); the loop, batches, probes and records are modules of their own.
+Its length is the trainer's public interface (commands, state, steps, snapshots); the
+loop, batches, probes and records are modules of their own.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ The runs use ``engine.analysis.compare.compare`` in a thread worker, one (varian
 time, so the screen fills in as results arrive, stays responsive, and a new run or
 closing the screen stops the old one after the run in progress.
 
-Its length is one screen with its form (mode, steps, seeds, values), its worker and its table.
+Its length is one screen with its form (mode, steps, seeds, values), its worker and its
+table.
 """
 
 from __future__ import annotations

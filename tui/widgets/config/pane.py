@@ -6,7 +6,8 @@ value back in the field and shows the reason under it. An accepted value replace
 draft and posts ``ConfigPane.Changed``; the app decides what applies live (training
 settings) and what waits for a reset (data and model: marked pending here).
 
-Its length is the pane's edit handling: each kind of control commits, refuses and restores in its own way.
+Its length is the pane's edit handling: each kind of control commits, refuses and restores
+in its own way.
 """
 
 from __future__ import annotations
