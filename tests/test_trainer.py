@@ -253,3 +253,28 @@ def test_snapshots_carry_the_weights_only_when_asked():
     assert not np.array_equal(snap.weights[0], tr.network.layers[0].W)  # a copy, kept
     tr.weights_interval = None
     assert tr.step(1).weights is None
+
+
+def test_large_splits_are_sampled_while_running_and_whole_at_epoch_ends():
+    from engine.training import probe
+    from engine.training.trainer import LIVE_EVAL_ROWS
+
+    big = engine.Config.from_dict({
+        "data": {"dataset": "circle", "samples": 3 * LIVE_EVAL_ROWS, "train_ratio": 0.5},
+        "model": {"layers": [{"units": 4, "activation": "tanh"}]},
+        "training": {"optimizer": "adam", "lr": 0.01, "batch_size": 64},
+    })
+    tr = Trainer(big, snapshot_hz=100_000)  # a snapshot falls due at almost every step
+    live, epochs = [], []
+    snap = tr.run(max_epochs=1, on_snapshot=live.append, on_epoch=epochs.append)
+    mid = [s for s in live if s.state == "running" and s.step % tr.steps_per_epoch]
+    assert mid and all(s.sampled for s in mid)  # cheap while running
+    assert not epochs[0].sampled and not snap.sampled  # the record and a still frame: whole
+    assert snap.train_loss == pytest.approx(tr.evaluate()["train_loss"])
+    assert tr.latest.history.train_loss[-1] == pytest.approx(snap.train_loss)
+    # chunked evaluation agrees with one pass over the whole split
+    X, Y = tr.train_set
+    z, out = tr.network.infer(X)
+    whole = tr.network.loss_function(tr.loss_name).value(z, out, Y)
+    assert probe.evaluate(tr.network, tr.loss_name, "classification", X, Y)[0] == \
+        pytest.approx(whole, rel=1e-5)

@@ -17,22 +17,41 @@ from ..nn.network import Gradients, Network
 from .snapshot import Boundary, LayerStats, Points, frozen_array
 
 
+#: rows evaluated at once: memory for evaluation stays bounded however large the split
+EVAL_CHUNK = 8192
+
+
 def evaluate(network: Network, loss_name: str, task: str, X: np.ndarray,
              Y: np.ndarray) -> tuple[float, float | None]:
-    """Data loss and accuracy (classification only) on X (n, n_in), Y (n, n_out); NaN and
-    None for an empty split. Touches nothing the last training step left behind."""
-    if X.shape[0] == 0:
+    """Data loss and accuracy (classification only) on X (n, n_in), Y (n, n_out), in chunks
+    of ``EVAL_CHUNK`` rows; NaN and None for an empty split. Touches nothing the last
+    training step left behind."""
+    n = X.shape[0]
+    if n == 0:
         return math.nan, None
+    fn = network.loss_function(loss_name)
+    total, correct = 0.0, 0
     with np.errstate(all="ignore"):
-        z, out = network.infer(X)
-        loss = network.loss_function(loss_name).value(z, out, Y)
-    if task != "classification":
-        return loss, None
-    if out.shape[1] == 1:
-        correct = np.count_nonzero((out[:, 0] > 0.5) == (Y[:, 0] > 0.5))
-    else:
-        correct = np.count_nonzero(out.argmax(axis=1) == Y.argmax(axis=1))
-    return loss, correct / X.shape[0]
+        for start in range(0, n, EVAL_CHUNK):
+            x, y = X[start:start + EVAL_CHUNK], Y[start:start + EVAL_CHUNK]
+            z, out = network.infer(x)
+            loss = fn.value(z, out, y)
+            total += loss if n <= EVAL_CHUNK else loss * x.shape[0]
+            if task == "classification":
+                if out.shape[1] == 1:
+                    correct += int(np.count_nonzero((out[:, 0] > 0.5) == (y[:, 0] > 0.5)))
+                else:
+                    correct += int(np.count_nonzero(out.argmax(axis=1) == y.argmax(axis=1)))
+    loss = total if n <= EVAL_CHUNK else total / n
+    return loss, (correct / n if task == "classification" else None)
+
+
+def live_rows(n: int, limit: int, seed: int) -> np.ndarray | None:
+    """A fixed, seeded subsample of ``limit`` of ``n`` rows (sorted), for evaluations
+    that must stay cheap; None when the split is no larger than ``limit``."""
+    if n <= limit:
+        return None
+    return np.sort(np.random.default_rng([seed, 2]).choice(n, size=limit, replace=False))
 
 
 def grid_inputs(data: Dataset, shape: tuple[int, int], dtype) -> np.ndarray | None:

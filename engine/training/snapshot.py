@@ -149,6 +149,9 @@ class Snapshot:
     reason: str | None = None  #: why the run stopped or diverged, one line
     loss_includes_penalty: bool = False
     seed: int = 0
+    #: the losses and accuracies are of fixed subsamples of large splits (a snapshot made
+    #: while a run goes, mid-epoch; ``Trainer.LIVE_EVAL_ROWS``), not of the whole splits
+    sampled: bool = False
     #: the step whose figures ``layers`` holds (None: no step measured yet)
     stats_step: int | None = None
     #: per layer: "ok", "vanishing" or "exploding" (``engine.training.health``); () before any step

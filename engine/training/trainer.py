@@ -32,9 +32,15 @@ from .batches import BatchOrder
 from .build import build_dataset, build_network, build_optimizer, targets
 from .health import layer_flags
 from .history import LossHistory
-from .probe import boundary, evaluate, grid_inputs, measure, plot_points, unmeasured
+from .probe import (boundary, evaluate, grid_inputs, live_rows, measure, plot_points,
+                    unmeasured)
 from .runner import Runner, SnapshotCallback
 from .snapshot import Boundary, LayerStats, Snapshot, frozen_array
+
+
+#: a split larger than this is evaluated on a fixed subsample of this many rows for the
+#: snapshots made while a run goes; every epoch end is evaluated on the whole split
+LIVE_EVAL_ROWS = 4096
 
 
 class Trainer:
@@ -91,6 +97,7 @@ class Trainer:
         self._Y = targets(config, data.y_train, data.n_classes, dtype)
         self._Xt = np.ascontiguousarray(data.X_test, dtype=dtype)
         self._Yt = targets(config, data.y_test, data.n_classes, dtype)
+        self._live = self._live_splits(seed=config.data.seed)
         self._grid_X = grid_inputs(data, self.grid_shape, dtype)
         self._points = plot_points(data)
         self._reset_run(seed)
@@ -399,6 +406,29 @@ class Trainer:
         return self.epoch + self._batches.progress
 
     # ----- evaluation and snapshots --------------------------------------------------
+    def _live_splits(self, seed: int) -> tuple[np.ndarray, ...] | None:
+        """Fixed subsamples of splits larger than ``LIVE_EVAL_ROWS`` for the snapshots made
+        while a run goes (None: both splits are small enough to evaluate whole)."""
+        train = live_rows(self._X.shape[0], LIVE_EVAL_ROWS, seed)
+        test = live_rows(self._Xt.shape[0], LIVE_EVAL_ROWS, seed)
+        if train is None and test is None:
+            return None
+        pick = lambda A, rows: A if rows is None else A[rows]  # noqa: E731
+        return (pick(self._X, train), pick(self._Y, train), pick(self._Xt, test),
+                pick(self._Yt, test))
+
+    def _live_evaluate(self) -> dict:
+        """``evaluate`` for a snapshot while a run goes: on the fixed subsamples of large
+        splits (so that evaluation never throttles training), else on the whole splits."""
+        if self._live is None:
+            return self.evaluate()
+        X, Y, Xt, Yt = self._live
+        net, loss, task = self.network, self.loss_name, self.config.task
+        train_loss, train_acc = evaluate(net, loss, task, X, Y)
+        test_loss, test_acc = evaluate(net, loss, task, Xt, Yt)
+        return {"train_loss": train_loss, "test_loss": test_loss,
+                "train_accuracy": train_acc, "test_accuracy": test_acc, "sampled": True}
+
     def evaluate(self) -> dict:
         """Data loss and accuracy on the train and test splits with the current weights."""
         net, loss, task = self.network, self.loss_name, self.config.task
@@ -415,9 +445,11 @@ class Trainer:
                         self.data.extent, self.step_count)
 
     def make_snapshot(self, ev: dict | None = None) -> Snapshot:
-        """A snapshot of now; ``ev``: this step's evaluation, when it was already made."""
+        """A snapshot of now; ``ev``: this step's evaluation, when it was already made (an
+        epoch end's). Otherwise a still trainer evaluates its whole splits, and a running
+        one its fixed subsamples of large splits (``LIVE_EVAL_ROWS``)."""
         if ev is None:
-            ev = self.evaluate()
+            ev = self._live_evaluate() if self.running else self.evaluate()
         self._measure_last()
         now = time.perf_counter()
         if self._grid_X is not None and (
@@ -436,7 +468,7 @@ class Trainer:
             layers=self._layer_stats, history=self._history.frozen(), task=self.config.task,
             n_classes=self.data.n_classes, boundary=self._boundary, points=self._points,
             diverged_step=self._diverged_step, reason=self._reason, seed=self.seed,
-            stats_step=self._stats_step,
+            stats_step=self._stats_step, sampled=bool(ev.get("sampled")),
             flags=layer_flags(self._layer_stats, ev["train_loss"], self._start_loss),
             weights=weights[0] if weights else None, weights_step=weights[1] if weights else None,
         )

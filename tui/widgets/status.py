@@ -72,8 +72,9 @@ def status_parts(snap: Snapshot, pending: bool = False, compact: bool = False,
             shown += f" {rate(snap.steps_per_sec)} steps/s"
         parts.append((shown, "dim"))
     sep = "/" if compact else " test "
-    test = f"{sep}{loss(snap.test_loss)}" if snap.test_loss == snap.test_loss else ""
-    parts.append((f"loss {loss(snap.train_loss)}{test}", "loss"))
+    about = "≈" if snap.sampled else ""  # measured on a subsample of a large split
+    test = f"{sep}{about}{loss(snap.test_loss)}" if snap.test_loss == snap.test_loss else ""
+    parts.append((f"loss {about}{loss(snap.train_loss)}{test}", "loss"))
     if snap.train_accuracy is not None:
         acc = f"acc {pct(snap.train_accuracy)}"
         if snap.test_accuracy is not None:
