@@ -16,7 +16,9 @@ or a screen.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -55,6 +57,7 @@ PACED_UI_SHARE = 0.5
 MAX_FRAME_WAIT = 1.0  #: but at least one frame a second while training
 KEY_HOLD_S = 0.1  #: longest that training stands aside while a key press is answered
 LR_STEP = 3.0
+QUIT_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: the paces ] and [ step through: epochs a second, None for full speed ("max")
 PACES: tuple[float | None, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 60.0, 100.0, 300.0, None)
 
@@ -115,6 +118,23 @@ class BackpropLab(App):
     @property
     def config_pane(self) -> ConfigPane:
         return self.main.query_one(ConfigPane)
+
+    def on_mount(self) -> None:
+        if not self.is_headless:  # a real terminal: signals end the app cleanly
+            loop = asyncio.get_running_loop()
+            for sig in QUIT_SIGNALS:
+                loop.add_signal_handler(sig, self._quit_on_signal, sig)
+
+    def _quit_on_signal(self, sig: int) -> None:
+        """SIGINT, SIGTERM or SIGHUP: stop training at once, then quit as q does, which
+        restores the terminal (alternate screen off, mouse off, cursor on)."""
+        self.trainer.pause()
+        self._want_running = False
+        self.run_worker(self._quit_with(128 + sig), group="quit", exclusive=True)
+
+    async def _quit_with(self, code: int) -> None:
+        await self.stop_training()
+        self.exit(return_code=code)
 
     async def on_event(self, event: events.Event) -> None:
         # Training and the display share one interpreter: while a key is answered, training
