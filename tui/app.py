@@ -20,7 +20,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -340,6 +340,10 @@ class BackpropLab(App):
         except EngineError as exc:
             self.notify(str(exc), title="Cannot open", severity="error", timeout=8)
             return
+        except Exception as exc:  # noqa: BLE001 - a stranger's file never takes the run down
+            self.notify(f"{opened.source}: cannot be opened ({type(exc).__name__})",
+                        title="Cannot open", severity="error", timeout=8)
+            return
         old_interval = self.trainer.weights_interval
         self.opened, self.trainer = opened, trainer
         trainer.weights_interval = old_interval  # the heatmap, if shown, stays fed
@@ -360,9 +364,13 @@ class BackpropLab(App):
         await self.stop_training()
         self.redraw()
 
+        replace_ok = confirm_replace()
+
         def attempt(path: str) -> str | None:
             if not path.endswith(".npz"):
                 path += ".npz"
+            if (refusal := replace_ok(path)) is not None:
+                return refusal
             try:
                 save_checkpoint(self.trainer, path)
             except (EngineError, OSError) as exc:
@@ -396,9 +404,13 @@ class BackpropLab(App):
         base = self.trainer.preset
         config = self.config_pane.draft
 
+        replace_ok = confirm_replace()
+
         def attempt(path: str) -> str | None:
             if not path.endswith(".toml"):
                 path += ".toml"
+            if (refusal := replace_ok(path)) is not None:
+                return refusal
             preset = Preset(name=Path(path).stem,
                             title=base.title if base else "My experiment",
                             lesson=base.lesson if base else "An experiment made in backprop-lab.",
@@ -475,6 +487,20 @@ def next_pace(pace: float | None, by: int) -> float | None:
             return pace  # already slower than any listed pace
         index = slower[-1] + by + 1
     return PACES[max(0, min(len(PACES) - 1, index))]
+
+
+def confirm_replace() -> Callable[[str], str | None]:
+    """A check for a save prompt: the first attempt at a path that exists returns the
+    question (shown under the field); the same path entered again goes ahead (None)."""
+    asked: set[str] = set()
+
+    def check(path: str) -> str | None:
+        if os.path.lexists(path) and path not in asked:
+            asked.add(path)
+            return f"{path} exists: press enter again to replace it"
+        return None
+
+    return check
 
 
 def default_fps(environ=os.environ) -> float:

@@ -675,3 +675,36 @@ async def test_a_deep_network_shows_every_layer_at_80x24(make_app):
         bars = app.main.query_one(GradientBars)
         assert bars.scale_hidden and "|grad W|" not in text
         assert bars.flagged().startswith("vanishing L1") and bars.flagged() in text
+
+
+async def test_saving_over_a_file_asks_first(make_app, tmp_path):
+    target = tmp_path / "keep.npz"
+    target.write_bytes(b"someone else's file")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "ctrl+s")
+        await pilot.pause()
+        await type_path(pilot, app, str(target))
+        assert app.screen.is_modal and "exists: press enter again" in screen_text(app)
+        assert target.read_bytes() == b"someone else's file"  # nothing replaced yet
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not app.screen.is_modal and target.read_bytes().startswith(b"PK")
+
+
+async def test_opening_a_broken_checkpoint_keeps_the_run(make_app, tmp_path, monkeypatch):
+    from engine.opening import Opened
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n")
+        params = app.trainer.network.params.copy()
+        bad = Opened(app.opened.preset, source="broken.npz")
+        monkeypatch.setattr(Opened, "trainer", lambda self, **kw: (_ for _ in ()).throw(
+            ValueError("a reader gave up")))
+        await app.open(bad)
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any(m.startswith("broken.npz: cannot be opened") for m in messages)
+        assert app.trainer.step_count == 2
+        np.testing.assert_array_equal(app.trainer.network.params, params)
