@@ -278,3 +278,15 @@ def test_large_splits_are_sampled_while_running_and_whole_at_epoch_ends():
     whole = tr.network.loss_function(tr.loss_name).value(z, out, Y)
     assert probe.evaluate(tr.network, tr.loss_name, "classification", X, Y)[0] == \
         pytest.approx(whole, rel=1e-5)
+
+
+def test_two_quick_live_changes_are_both_kept():
+    """A config-pane edit (momentum) then + (lr) during a run: neither undoes the other."""
+    tr = Trainer(config())  # sgd with momentum 0.9
+    tr.set_hyper(momentum=0.0)
+    tr.speed_limit = 200.0  # a run that is going while both changes wait in the queue
+    with running(tr):
+        tr.set_hyper(momentum=0.5)
+        tr.set_lr(0.1)
+    assert tr.config.training.momentum == 0.5 and tr.config.training.lr == 0.1
+    assert tr.optimizer.momentum == 0.5 and tr.optimizer.lr == 0.1
