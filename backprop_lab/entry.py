@@ -37,11 +37,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         opened = open_run(ref)  # validate before the screen switches, so errors print plainly
+        from tui.app import run_app
+
+        # a checkpoint that does not fit its data is refused as the app builds its
+        # trainer, also before the screen switches
+        return run_app(opened) or 0
     except EngineError as exc:
         return fail(str(exc))
-    from tui.app import run_app
-
-    return run_app(opened) or 0
 
 
 if __name__ == "__main__":

@@ -3,16 +3,23 @@ validated."""
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 
 from engine.checkpoint import save_checkpoint
-from engine.errors import DataError
+from engine.errors import DataError, EngineError
+from engine.npz_guard import cut
+from engine.opening import is_checkpoint, open_run
 from engine.presets import list_presets, load_preset
 from engine.training.build import build_dataset
 from engine.training.trainer import Trainer
 
 from .output import json_line, sci, share
-from .usage import apply_sets
+from .usage import apply_sets, fail
 
 
 def epoch_record(snap) -> dict:
@@ -59,37 +66,95 @@ def summary_lines(snap, title: str) -> list[str]:
     return lines
 
 
-def cmd_train(args) -> int:
+@contextmanager
+def stop_on_interrupt(enabled: bool) -> Iterator[list[bool]]:
+    """While a run goes, a first Ctrl+C asks it to stop after the current step (the run
+    then returns normally, so what it trained can be saved); a second one interrupts at
+    once. Yields a list that holds True once Ctrl+C was pressed."""
+    pressed: list[bool] = []
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+
+    def on_sigint(signum, frame):  # only a flag: pausing takes locks the run may hold
+        pressed.append(True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def open_trainer(args):
+    """The trainer ``train`` runs, from a preset or a checkpoint, and its preset."""
+    if is_checkpoint(args.preset):
+        opened = open_run(args.preset)
+        opened = replace(opened, preset=apply_sets(opened.preset, args.set, args.seed))
+        return opened.trainer(), opened.preset
     preset = apply_sets(load_preset(args.preset), args.set, args.seed)
-    trainer = Trainer(preset)
+    return Trainer(preset), preset
+
+
+def save_after_run(trainer, path: str, snap, *, interrupted: bool, quiet: bool) -> int:
+    """Save at the end of a run, the summary already printed (``quiet``: none is), so a
+    refused save still leaves it on screen. Returns the exit status."""
+    try:
+        save_checkpoint(trainer, path)
+    except EngineError as exc:
+        lead = f"interrupted at step {snap.step}; not saved: " if interrupted else ""
+        return fail(f"{lead}{exc}")
+    if not quiet:
+        print(f"  saved to {path}")
+    if interrupted:
+        print(f"backprop-lab: interrupted at step {snap.step} (epoch {snap.epoch}); saved what "
+              f"was trained to {cut(path, 120)}", file=sys.stderr)
+        return 130
+    return 0
+
+
+def cmd_train(args) -> int:
+    trainer, preset = open_trainer(args)
     epochs = args.epochs if args.epochs is not None else preset.config.training.epochs
+    if is_checkpoint(args.preset) and args.epochs is not None:
+        epochs += trainer.epoch  # from a checkpoint, --epochs counts the epochs to add
     t = preset.config.training
     targets = {"target_loss": t.target_loss, "target_accuracy": t.target_accuracy}
-    if args.jsonl:
-        def on_epoch(snap):
-            print(json_line(epoch_record(snap)), flush=True)
+    with stop_on_interrupt(args.save is not None) as pressed:
+        def stop_if_pressed(snap) -> None:
+            if pressed:
+                trainer.pause()
 
-        snap = trainer.run(max_epochs=epochs, on_epoch=on_epoch, **targets)
-        if snap.diverged:
-            print(json_line(epoch_record(snap)), flush=True)
-    elif sys.stderr.isatty():
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+        if args.jsonl:
+            def on_epoch(snap):
+                print(json_line(epoch_record(snap)), flush=True)
 
-        columns = (TextColumn("epoch {task.completed:>.0f}/{task.total:.0f}"), BarColumn(),
-                   TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn())
-        with Progress(*columns, transient=True) as bar:
-            task = bar.add_task("train", total=epochs, loss="-")
-            snap = trainer.run(max_epochs=epochs, **targets, on_snapshot=lambda s: bar.update(
-                task, completed=s.epoch, loss=f"{s.train_loss:.4g}"))
-    else:
-        snap = trainer.run(max_epochs=epochs, **targets)
-    if args.save:
-        save_checkpoint(trainer, args.save)
+            snap = trainer.run(max_epochs=epochs, on_epoch=on_epoch,
+                               on_snapshot=stop_if_pressed, **targets)
+            if snap.diverged:
+                print(json_line(epoch_record(snap)), flush=True)
+        elif sys.stderr.isatty():
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            columns = (TextColumn("epoch {task.completed:>.0f}/{task.total:.0f}"), BarColumn(),
+                       TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn())
+            with Progress(*columns, transient=True) as bar:
+                task = bar.add_task("train", total=epochs, loss="-")
+
+                def show(s):
+                    bar.update(task, completed=s.epoch, loss=f"{s.train_loss:.4g}")
+                    stop_if_pressed(s)
+
+                snap = trainer.run(max_epochs=epochs, **targets, on_snapshot=show)
+        else:
+            snap = trainer.run(max_epochs=epochs, on_snapshot=stop_if_pressed, **targets)
     if not args.jsonl:
-        print("\n".join(summary_lines(snap, preset.title)))
-        if args.save:
-            print(f"  saved to {args.save}")
-    return 0
+        print("\n".join(summary_lines(snap, preset.title)), flush=True)
+    if args.save is None:
+        return 0
+    return save_after_run(trainer, args.save, snap, interrupted=bool(pressed),
+                          quiet=args.jsonl)
 
 
 def cmd_presets(args) -> int:
@@ -113,11 +178,13 @@ def add_parsers(sub) -> None:
     """Register ``train``, ``presets`` and ``check`` on the command line's subparsers."""
     p = sub.add_parser("train", help="train a preset headless and print a summary")
     p.add_argument("preset", metavar="PRESET_OR_FILE")
-    p.add_argument("--epochs", type=int)
+    p.add_argument("--epochs", type=int,
+                   help="epochs to train (from a checkpoint: epochs to add to it)")
     p.add_argument("--seed", type=int)
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
     p.add_argument("--jsonl", action="store_true", help="one JSON object per epoch on stdout")
-    p.add_argument("--save", metavar="FILE.npz")
+    p.add_argument("--save", metavar="FILE.npz",
+                   help="save a checkpoint at the end; Ctrl+C stops the run and saves it")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("presets", help="list the bundled presets")
     p.set_defaults(func=cmd_presets)
