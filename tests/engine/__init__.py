@@ -1,0 +1,1 @@
+"""Tests of the engine: network, data, training and analysis."""
