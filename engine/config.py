@@ -8,18 +8,22 @@ allowed. Unknown keys are errors. ``Config.to_dict()`` gives back a dict that
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from .nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from .data import CLASSIFICATION, DATASETS, FEATURES, REGRESSION, TASKS
-from .errors import ConfigError, choices
+from .errors import ConfigError, choices, cut
+from .toml_guard import load_toml
 from .nn.init import INIT_SCHEMES
 from .nn.losses import LOSSES, pairing_message
 from .nn.network import DTYPES, REGULARIZATIONS
 from .nn.optimizers import OPTIMIZERS
 
+#: largest seed (numpy's 32-bit seeds: every tool that replays a run takes them)
+MAX_SEED = 2**32 - 1
+#: largest mini-batch a config may name (any batch over the data's size is the full batch)
+MAX_BATCH = 10_000_000
 
 
 # ----- field rules -------------------------------------------------------------------
@@ -39,10 +43,12 @@ class Rule:
             noun = "an integer" if self.kind == "int" else "a number"
             bounds = []
             if self.lo is not None:
-                bounds.append(f"{'>' if self.lo_open else '>='} {self.lo:g}")
+                bounds.append(f"{'>' if self.lo_open else '>='} {_bound(self.lo)}")
             if self.hi is not None:
-                bounds.append(f"{'<' if self.hi_open else '<='} {self.hi:g}")
+                bounds.append(f"{'<' if self.hi_open else '<='} {_bound(self.hi)}")
             return noun + (" " + " and ".join(bounds) if bounds else "")
+        if self.kind == "str" and self.hi is not None:
+            return f"a string of at most {self.hi:,} characters"
         return {"bool": "true or false", "str": "a string", "features": f"a list of {choices(FEATURES)}"}[self.kind]
 
     def convert(self, value: Any):
@@ -63,15 +69,20 @@ class Rule:
                 value = value.strip()
                 if self.optional and value.lower() in ("", "none", "off"):
                     return None
-                value = float(value)  # ValueError for text that is not a number
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError
-            if kind == "int":
-                if float(value) != int(value):
+                if len(value) > 40:
                     raise ValueError
-                value = int(value)
-            else:
-                value = float(value)
+                value = float(value)  # ValueError for text that is not a number
+            if isinstance(value, float):
+                if not math.isfinite(value):
+                    raise ValueError
+                if kind == "int":
+                    if not value.is_integer():
+                        raise ValueError
+                    value = int(value)
+            elif not isinstance(value, int):
+                raise ValueError
+            value = int(value) if kind == "int" else float(value)  # huge ints: OverflowError
+            # ints compare with the bounds exactly, however many digits they have
             if self.lo is not None and (value < self.lo or (self.lo_open and value == self.lo)):
                 raise ValueError
             if self.hi is not None and (value > self.hi or (self.hi_open and value == self.hi)):
@@ -79,6 +90,8 @@ class Rule:
             return value
         if kind == "str":
             if not isinstance(value, str) or (self.allowed and value not in self.allowed):
+                raise ValueError
+            if self.hi is not None and len(value) > self.hi:
                 raise ValueError
             return value
         if kind == "features":
@@ -89,6 +102,10 @@ class Rule:
                 raise ValueError
             return tuple(value)
         raise AssertionError(kind)
+
+
+def _bound(x) -> str:
+    return f"{x:,}" if isinstance(x, int) and abs(x) >= 10_000 else f"{x:g}"
 
 
 def _rule(kind: str, default, **kw):
@@ -114,9 +131,9 @@ class DataConfig:
     train_ratio: float = _rule("float", 0.5, lo=0.0, hi=1.0, lo_open=True)
     classes: int = _rule("int", 2, lo=2, hi=10)
     features: tuple = _rule("features", ("x1", "x2"))
-    seed: int = _rule("int", 0, lo=0)
-    path: str = _rule("str", "")
-    label: str = _rule("str", "")
+    seed: int = _rule("int", 0, lo=0, hi=MAX_SEED)
+    path: str = _rule("str", "", hi=4096)
+    label: str = _rule("str", "", hi=1000)
     task: str = _rule("str", "classification", allowed=TASKS)
     standardize: bool = _rule("bool", True)
 
@@ -127,9 +144,9 @@ class ModelConfig:
     output: str = _rule("str", "", allowed=tuple(ACTIVATIONS) + ("",))
     loss: str = _rule("str", "", allowed=tuple(LOSSES) + ("",))
     init: str = _rule("str", "xavier", allowed=INIT_SCHEMES)
-    init_std: float = _rule("float", 0.1, lo=0.0, lo_open=True)
-    init_limit: float = _rule("float", 0.1, lo=0.0, lo_open=True)
-    bias_init: float = _rule("float", 0.0)
+    init_std: float = _rule("float", 0.1, lo=0.0, lo_open=True, hi=100.0)
+    init_limit: float = _rule("float", 0.1, lo=0.0, lo_open=True, hi=100.0)
+    bias_init: float = _rule("float", 0.0, lo=-100.0, hi=100.0)
     leaky_slope: float = _rule("float", 0.01, lo=0.0, hi=1.0)
     dtype: str = _rule("str", "float32", allowed=DTYPES)
 
@@ -143,14 +160,14 @@ class TrainingConfig:
     alpha: float = _rule("float", 0.99, lo=0.0, hi=1.0, hi_open=True)
     beta1: float = _rule("float", 0.9, lo=0.0, hi=1.0, hi_open=True)
     beta2: float = _rule("float", 0.999, lo=0.0, hi=1.0, hi_open=True)
-    eps: float = _rule("float", 1e-8, lo=0.0, lo_open=True)
-    weight_decay: float = _rule("float", 0.0, lo=0.0)
+    eps: float = _rule("float", 1e-8, lo=0.0, lo_open=True, hi=10.0)
+    weight_decay: float = _rule("float", 0.0, lo=0.0, hi=100.0)
     batch_size: int = 0  # 0 means the full batch; written as "full"
     regularization: str = _rule("str", "none", allowed=REGULARIZATIONS)
-    reg_rate: float = _rule("float", 0.0, lo=0.0)
-    seed: int = _rule("int", 0, lo=0)
+    reg_rate: float = _rule("float", 0.0, lo=0.0, hi=100.0)
+    seed: int = _rule("int", 0, lo=0, hi=MAX_SEED)
     epochs: int = _rule("int", 200, lo=1, hi=10_000_000)
-    target_loss: float | None = _rule("float", None, lo=0.0, optional=True)
+    target_loss: float | None = _rule("float", None, lo=0.0, hi=1e9, optional=True)
     target_accuracy: float | None = _rule("float", None, lo=0.0, hi=1.0, optional=True)
 
 
@@ -161,30 +178,49 @@ LIVE_KEYS = ("lr", "momentum", "nesterov", "alpha", "beta1", "beta2", "eps", "we
 
 
 def show(value) -> str:
-    """A value as a user wrote it in TOML: true/false, numbers, quoted strings."""
+    """A value as a user wrote it in TOML (true/false, numbers, quoted strings), in at
+    most about 60 characters: long ones are cut with "…", huge numbers and tables named."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    if isinstance(value, int) and abs(value) >= 10**15:
+        try:
+            return f"an integer with {len(str(abs(value))):,} digits"
+        except ValueError:  # more digits than Python converts to text
+            return f"an integer with about {int(value.bit_length() * 0.30103):,} digits"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 58 and value.isprintable() else f"'{cut(value, 58)}'"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, (list, tuple)):
+        items = ["[…]" if isinstance(v, (list, tuple)) else "{…}" if isinstance(v, dict)
+                 else show(v) for v in value[:8]]
+        text = "[" + ", ".join(items) + (", …" if len(value) > 8 else "") + "]"
+        return text if len(text) <= 60 else cut(text)
+    return cut(repr(value))
 
 
 def _check_value(cls, name: str, value, path: str, source: str | None):
     if cls is TrainingConfig and name == "batch_size":
-        if value == "full" or value == 0:
+        if value == "full" or (type(value) in (int, float) and value == 0):
             return 0
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            n = int(value) if isinstance(value, (int, float)) or str(value).strip().isdigit() else None
-            if n is None or n < 1 or n != float(value):
-                raise ValueError
-            return n
-        except (TypeError, ValueError):
+        n = None
+        if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) < 20:
+            n = int(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            n = value
+        elif isinstance(value, float) and value.is_integer():  # finite, whole
+            n = int(value)
+        if n is None or n < 1:
             raise ConfigError(f"{show(value)} is not allowed; use an integer >= 1 or 'full'",
-                              source=source, path=path) from None
+                              source=source, path=path)
+        if n > MAX_BATCH:
+            raise ConfigError(f"{show(value)} is not allowed; use an integer >= 1 and <= "
+                              f"{MAX_BATCH:,}, or 'full'", source=source, path=path)
+        return n
     rule = next(f.metadata["rule"] for f in fields(cls) if f.name == name)
     try:
         return rule.convert(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"{show(value)} is not allowed; use {rule.describe()}",
                           source=source, path=path) from None
 
@@ -197,7 +233,8 @@ def _section(cls, table, prefix: str, source: str | None):
     for key, value in table.items():
         path = f"{prefix}.{key}"
         if key not in known:
-            raise ConfigError(f"unknown key; allowed: {choices(sorted(known))}", source=source, path=path)
+            raise ConfigError(f"unknown key; allowed: {choices(sorted(known))}", source=source,
+                              path=f"{prefix}.{cut(key, 30)}")
         if cls is ModelConfig and key == "layers":
             values[key] = _layers(value, path, source)
         else:
@@ -235,7 +272,8 @@ class Config:
             raise ConfigError("a config must be a table", source=source)
         for key in d:
             if key not in SECTIONS:
-                raise ConfigError(f"unknown key; allowed: {choices(SECTIONS)}", source=source, path=key)
+                raise ConfigError(f"unknown key; allowed: {choices(SECTIONS)}", source=source,
+                                  path=cut(key, 30))
         parts = {key: _section(SECTIONS[key], d.get(key, {}), key, source) for key in SECTIONS}
         config = cls(**parts)
         config.check(source)
@@ -364,8 +402,8 @@ def parse_value(text: str):
     """A value as a user types it (``--set``, a pane field): TOML syntax when it parses
     (numbers, true, lists...), else the text itself."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+        return load_toml(f"v = {text}")["v"]
+    except ConfigError:
         return text
 
 
@@ -377,7 +415,7 @@ def _split_path(path: str) -> list:
             parts.append(name)
         while rest:
             index, _, rest = rest.partition("]")
-            if not index.isdigit():
+            if not index.isdigit() or len(index) > 6:
                 raise ConfigError("bad key path", path=path)
             parts.append(int(index))
             rest = rest.lstrip("[")

@@ -17,7 +17,7 @@ class ConfigError(EngineError):
         self.source = source
         self.path = path
         self.reason = message
-        where = ": ".join(p for p in (source, path) if p)
+        where = ": ".join(p for p in (source and cut(source, 80), path and cut(path)) if p)
         super().__init__(f"{where}: {message}" if where else message)
 
 
@@ -35,3 +35,20 @@ def choices(names) -> str:
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _escaped(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def cut(text: str, limit: int = 60) -> str:
+    """``text`` on one line in at most about ``limit`` characters: control characters
+    escaped, the middle of a long text replaced by ``…``."""
+    text = str(text)
+    if len(text) <= limit:
+        shown = text if text.isprintable() else _escaped(text)
+        if len(shown) <= limit:
+            return shown
+    head = _escaped(text[:limit])[: limit * 2 // 3]
+    tail = _escaped(text[-limit:])[-(limit - len(head) - 1):]
+    return f"{head}…{tail}"

@@ -104,14 +104,17 @@ def check_train_ratio(train_ratio: float) -> float:
     return ratio
 
 
-def split_indices(n: int, train_ratio: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Shuffle range(n) and cut it into (train, test) index arrays.
+def split_sizes(n: int, train_ratio: float) -> tuple[int, int]:
+    """(n_train, n_test) for n rows: n_train = round(n * train_ratio), at least 1."""
+    n_train = min(n, max(1, round(n * check_train_ratio(train_ratio))))
+    return n_train, n - n_train
 
-    n_train = round(n * train_ratio), at least 1; the test part may be empty.
-    """
-    ratio = check_train_ratio(train_ratio)
+
+def split_indices(n: int, train_ratio: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffle range(n) and cut it into (train, test) index arrays (``split_sizes``);
+    the test part may be empty."""
+    n_train, _ = split_sizes(n, train_ratio)
     order = rng.permutation(n)
-    n_train = min(n, max(1, round(n * ratio)))
     return order[:n_train], order[n_train:]
 
 
@@ -126,15 +129,23 @@ def split(X: np.ndarray, y: np.ndarray, train_ratio: float, rng: np.random.Gener
     return X[train], y[train], X[test], y[test]
 
 
-def standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def standardize(X_train: np.ndarray, X_test: np.ndarray, *,
+                copy: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Centre and scale both parts with the train columns' mean and std.
 
-    A column whose train std is 0 is only centred.
+    A column whose train std is 0 is only centred. ``copy=False`` works in place on
+    float64 arrays the caller owns (a large table is then never copied again).
     """
     mean = X_train.mean(axis=0) if len(X_train) else np.zeros(X_train.shape[1])
     std = X_train.std(axis=0) if len(X_train) else np.ones(X_train.shape[1])
     std = np.where(std > 0, std, 1.0)
-    return (X_train - mean) / std, (X_test - mean) / std
+    out = []
+    for X in (X_train, X_test):
+        X = np.array(X, dtype=np.float64, copy=copy or None)
+        X -= mean
+        X /= std
+        out.append(X)
+    return out[0], out[1]
 
 
 def _frozen(a: np.ndarray | None) -> np.ndarray | None:
@@ -166,7 +177,8 @@ def check_int(value, what: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise DataError(f"{what} must be a whole number, not {value!r}")
     if value < minimum:
-        raise DataError(f"{what} must be at least {minimum}, not {value}")
+        shown = value if value > -10**18 else "a huge negative number"
+        raise DataError(f"{what} must be at least {minimum}, not {shown}")
     return int(value)
 
 

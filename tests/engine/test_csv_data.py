@@ -115,7 +115,10 @@ def test_empty_file(tmp_path, text):
 
 def test_missing_label_column(tmp_path):
     path = write(tmp_path, "a,b,c\n1,2,3\n")
-    assert error(path, label="y") == f"{path}: no column named 'y'; columns are 'a', 'b' or 'c'"
+    assert error(path, label="y") == f"{path}: no column named 'y' in the header (line 1, 3 columns)"
+    path = write(tmp_path, "a,Y,c\n1,2,3\n", "case.csv")
+    assert error(path, label="y") == (f"{path}: no column named 'y' in the header (line 1, "
+                                      "3 columns); column 2 differs only in case")
 
 
 def test_ragged_row_counts_blank_lines_and_the_header(tmp_path):
@@ -131,23 +134,25 @@ def test_too_many_values(tmp_path):
 def test_not_a_number(tmp_path):
     path = write(tmp_path, "x1,x2,y\n1,2,a\n3,4,b\n\n5,abc,a\n")
     path2 = write(tmp_path, "x1,x2,y\n1,2,a\n3,4,b\n5,6,a\nabc,7,b\n", "other.csv")
-    assert error(path) == f"{path}, line 5, column 'x2': 'abc' is not a number"
-    assert error(path2) == f"{path2}, line 5, column 'x1': 'abc' is not a number"
+    assert error(path) == f"{path}, line 5, column 2: not a number; every feature must be a number"
+    assert error(path2) == f"{path2}, line 5, column 1: not a number; every feature must be a number"
 
 
 def test_empty_cell_is_not_a_number(tmp_path):
     path = write(tmp_path, "x1,y\n1,a\n,b\n")
-    assert error(path) == f"{path}, line 3, column 'x1': '' is not a number"
+    assert error(path) == f"{path}, line 3, column 1: empty; every feature must be a number"
 
 
 def test_infinite_value(tmp_path):
     path = write(tmp_path, "x1,y\n1,a\ninf,b\n")
-    assert error(path) == f"{path}, line 3, column 'x1': 'inf' is not a finite number"
+    assert error(path) == (f"{path}, line 3, column 1: NaN or infinite; every feature must be "
+                           "a finite number")
 
 
 def test_regression_label_must_be_a_number(tmp_path):
     path = write(tmp_path, "x1,y\n1,0.5\n2,high\n")
-    assert error(path, task="regression") == f"{path}, line 3, column 'y': 'high' is not a number"
+    assert error(path, task="regression") == (f"{path}, line 3, column 2: not a number; the label "
+                                              "(a regression target) must be a number")
 
 
 def test_only_a_header(tmp_path):
@@ -157,13 +162,13 @@ def test_only_a_header(tmp_path):
 
 def test_single_class(tmp_path):
     path = write(tmp_path, "a,y\n1,yes\n2,yes\n")
-    assert error(path) == (f"{path}: column 'y' has only one class ('yes'); "
+    assert error(path) == (f"{path}: column 2 (the label 'y') holds only one class; "
                            "classification needs at least 2")
 
 
 def test_empty_label(tmp_path):
     path = write(tmp_path, "a,y\n1,yes\n2,\n")
-    assert error(path) == f"{path}, line 3, column 'y': the label is empty"
+    assert error(path) == f"{path}, line 3, column 2 (the label): empty; every row needs a class"
 
 
 def test_label_is_the_only_column(tmp_path):
@@ -173,7 +178,7 @@ def test_label_is_the_only_column(tmp_path):
 
 def test_duplicate_column_name(tmp_path):
     path = write(tmp_path, "a,a,y\n1,2,3\n")
-    assert error(path) == f"{path}, line 1: column 'a' appears twice"
+    assert error(path) == f"{path}, line 1: columns 1 and 2 have the same name"
 
 
 def test_bad_task(tmp_path):
