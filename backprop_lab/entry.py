@@ -20,6 +20,29 @@ from cli import main as cli_main
 APP_USAGE = "usage: backprop-lab [PRESET_OR_FILE] | backprop-lab {" + ",".join(SUBCOMMANDS) + "} ..."
 
 
+def unknown_command(argv: list[str]) -> str | None:
+    """Why a command line that names no subcommand is refused, or None: it opens the app
+    (on nothing, or on one preset or checkpoint)."""
+    import difflib
+
+    from engine.errors import cut
+    from engine.presets import bundled_names
+
+    if not argv:
+        return None
+    word = argv[0]
+    near = difflib.get_close_matches(word, SUBCOMMANDS, n=1)
+    openable = os.path.exists(word) or word in bundled_names()
+    if near and not openable:
+        return f"unknown command '{cut(word, 40)}'; did you mean '{near[0]}'?"
+    if len(argv) == 1:
+        return None
+    if openable or word.endswith((".toml", ".npz")):
+        return f"too many arguments: {cut(' '.join(argv[1:]))}; {APP_USAGE}"
+    return (f"unknown command '{cut(word, 40)}'; commands are {', '.join(SUBCOMMANDS)}, "
+            f"or give one preset or checkpoint to open the app")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``backprop-lab`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -29,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
 
             return bench_main(argv[1:])
         return cli_main(argv)
-    if len(argv) > 1:
-        return fail(f"too many arguments: {' '.join(argv[1:])}; {APP_USAGE}")
+    refusal = unknown_command(argv)
+    if refusal:
+        return fail(refusal)
     ref = argv[0] if argv else None
     from engine.opening import open_run
     from engine.errors import EngineError

@@ -6,12 +6,19 @@ import json
 import math
 from collections.abc import Sequence
 
-from engine.analysis.compare import (VARIANT_SETS, Variant, VariantResult, compare, split_values,
-                                     variants_for)
+from engine.analysis.compare import (VARIANT_SETS, Variant, VariantResult, check_variant, compare,
+                                     split_values, variants_for)
 from engine.config import parse_value
+from engine.errors import cut
 from engine.presets import load_preset
+from engine.resources import check_resources, data_shape
 
 from .usage import UsageError
+
+#: caps on the flags: seeds per variant, steps per run, variants in one comparison
+MAX_SEEDS = 100
+MAX_STEPS = 10_000_000
+MAX_VARIANTS = 1_000
 
 
 def parse_vary(spec: str) -> tuple[str, list]:
@@ -19,10 +26,15 @@ def parse_vary(spec: str) -> tuple[str, list]:
     key, eq, rest = spec.partition("=")
     key = key.strip()
     if not eq or not key or not rest.strip():
-        raise UsageError(f"--vary needs key.path=v1,v2,..., got '{spec}'")
+        raise UsageError(f"--vary needs key.path=v1,v2,..., got '{cut(spec)}'")
+    if len(key) > 200:
+        raise UsageError(f"--vary {cut(key)}: a key path of at most 200 characters")
     values = [parse_value(v) for v in split_values(rest)]
     if any(v == "" for v in values):
-        raise UsageError(f"--vary {key}: empty value in '{rest}'")
+        raise UsageError(f"--vary {cut(key)}: empty value in '{cut(rest)}'")
+    if len(values) > MAX_VARIANTS:
+        raise UsageError(f"--vary {cut(key)}: {len(values):,} values, more than the "
+                         f"{MAX_VARIANTS:,} a comparison may have")
     return key, values
 
 
@@ -58,13 +70,16 @@ def cmd_compare(args) -> int:
     variants: list[Variant] = []
     if args.variants:
         if args.variants not in VARIANT_SETS:
-            raise UsageError(f"--variants: no set named '{args.variants}'; "
+            raise UsageError(f"--variants: no set named '{cut(args.variants)}'; "
                              f"sets: {', '.join(VARIANT_SETS)}")
         variants += VARIANT_SETS[args.variants]
     if args.vary:
         axes = [parse_vary(spec) for spec in args.vary]
         combos: list[Variant] = [Variant("", {})]
         for key, values in axes:
+            if len(combos) * len(values) * max(1, len(variants)) > MAX_VARIANTS:
+                raise UsageError(f"backprop-lab compare: more than the {MAX_VARIANTS:,} "
+                                 f"variants a comparison may have; vary fewer values")
             combos = [Variant(f"{c.label} {v.label}".strip(), {**c.values, **v.values})
                       for c in combos for v in variants_for(key, values)]
         if variants:  # a set and --vary: every variant of the set with every value
@@ -74,10 +89,16 @@ def cmd_compare(args) -> int:
             variants = combos
     if not variants:
         raise UsageError("backprop-lab compare: give --vary key.path=v1,v2,... or --variants NAME")
-    if args.seeds < 1:
-        raise UsageError("backprop-lab compare: --seeds must be at least 1")
-    if args.steps is not None and args.steps < 0:
-        raise UsageError("backprop-lab compare: --steps must be >= 0")
+    if not 1 <= args.seeds <= MAX_SEEDS:
+        raise UsageError(f"backprop-lab compare: --seeds must be >= 1 and <= {MAX_SEEDS}")
+    if args.steps is not None and not 0 <= args.steps <= MAX_STEPS:
+        raise UsageError(f"backprop-lab compare: --steps must be >= 0 and <= {MAX_STEPS:,}")
+    shapes: dict = {}  # a data set's shape, found once for all variants that share it
+    for variant in variants:  # every variant's config is valid and fits in memory
+        cfg = check_variant(preset.config, variant)
+        if cfg.data not in shapes:
+            shapes[cfg.data] = data_shape(cfg)
+        check_resources(cfg, *shapes[cfg.data], source=preset.path)
     t = preset.config.training
     results = compare(preset, variants=variants, epochs=args.epochs, steps=args.steps,
                       seeds=args.seeds, stop_at_target=args.stop_at_target)
@@ -113,8 +134,10 @@ def add_parser(sub) -> None:
     p.add_argument("--variants", metavar="NAME",
                    help=f"a ready-made set of variants: {', '.join(VARIANT_SETS)}")
     p.add_argument("--epochs", type=int, help="epochs per run (default: the preset's)")
-    p.add_argument("--steps", type=int, help="steps per run instead of epochs")
-    p.add_argument("--seeds", type=int, default=1, help="seeds per variant (medians are shown)")
+    p.add_argument("--steps", type=int,
+                   help=f"steps per run instead of epochs (at most {MAX_STEPS:,})")
+    p.add_argument("--seeds", type=int, default=1,
+                   help=f"seeds per variant, at most {MAX_SEEDS} (medians are shown)")
     p.add_argument("--stop-at-target", action="store_true",
                    help="end each run when it reaches the preset's target (a race)")
     p.add_argument("--jsonl", action="store_true",

@@ -14,9 +14,13 @@ from engine.analysis.explain import (SMALL_ROWS, STATE_NAMES, Breakdown, Stats, 
                                      explain_trainer)
 from engine.errors import EngineError
 from engine.opening import open_run
+from engine.resources import check_resources
 from engine.values import plain
 
 from .usage import UsageError
+
+#: the most steps ``--step`` may train before the step it explains
+MAX_STEP = 1_000_000
 
 
 # ----- text --------------------------------------------------------------------------
@@ -217,9 +221,11 @@ def to_json(bd: Breakdown, indent: int | None = 1) -> str:
 
 # ----- the command line --------------------------------------------------------------
 def cmd_explain(args) -> int:
-    if args.step < 0:
-        raise UsageError("backprop-lab explain: --step must be >= 0")
-    trainer = open_run(args.preset).trainer()
+    if not 0 <= args.step <= MAX_STEP:
+        raise UsageError(f"backprop-lab explain: --step must be >= 0 and <= {MAX_STEP:,}")
+    opened = open_run(args.preset)
+    check_resources(opened.preset.config, source=args.preset)
+    trainer = opened.trainer()
     if args.sample is not None:
         check_sample(trainer, args.sample)  # before training, so bad input fails fast
     if args.step:
@@ -238,6 +244,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("preset", metavar="PRESET_OR_FILE")
     p.add_argument("--sample", type=int, metavar="I",
                    help="a one-sample step on training sample I (default: the next mini-batch)")
-    p.add_argument("--step", type=int, default=0, metavar="N", help="train N steps first")
+    p.add_argument("--step", type=int, default=0, metavar="N",
+                   help=f"train N steps first (at most {MAX_STEP:,})")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_explain)

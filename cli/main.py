@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 import sys
 
-from engine.errors import EngineError
+from engine.errors import DataError, EngineError
 
 from . import compare, explain, train
-from .usage import Parser, UsageError, fail
+from .usage import Parser, UsageError, apply_sets, fail
 
 #: every subcommand; ``bench`` is the benchmark's, registered by the program on top
 SUBCOMMANDS = ("train", "presets", "check", "compare", "explain", "bench")
+#: the most epochs a flag may ask for: the config's own cap on training.epochs
+MAX_EPOCHS = 10_000_000
 
 
 def build_parser() -> Parser:
@@ -40,8 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if getattr(args, "func", None) is None:
             raise UsageError(f"backprop-lab: choose a command: {', '.join(SUBCOMMANDS)}")
-        if getattr(args, "epochs", None) is not None and args.epochs < 0:
-            raise UsageError(f"backprop-lab {args.command}: --epochs must be >= 0")
+        epochs = getattr(args, "epochs", None)
+        if epochs is not None and not 0 <= epochs <= MAX_EPOCHS:
+            raise UsageError(f"backprop-lab {args.command}: --epochs must be >= 0 and "
+                             f"<= {MAX_EPOCHS:,}")
+        check_memory(args)
         return args.func(args)
     except (UsageError, EngineError) as exc:
         return fail(str(exc))
@@ -51,3 +56,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("backprop-lab: interrupted", file=sys.stderr)
         return 130
+
+
+def check_memory(args) -> None:
+    """Refuse a preset whose run would need more memory than the machine can give, before
+    anything is built (``engine.resources``). Checkpoints are checked as they open."""
+    from engine.opening import is_checkpoint
+    from engine.presets import load_preset
+    from engine.resources import check_resources
+
+    if args.command == "check":
+        preset = load_preset(args.file)
+        try:
+            check_resources(preset.config, source=args.file)
+        except DataError as exc:  # worded as ``check`` words a data set it cannot load
+            raise DataError(f"{args.file}: data: {exc}") from None
+    elif args.command == "train" and not is_checkpoint(args.preset):
+        preset = apply_sets(load_preset(args.preset), args.set, args.seed)
+        check_resources(preset.config, source=preset.path)

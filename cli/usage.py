@@ -7,7 +7,11 @@ import sys
 from dataclasses import replace
 
 from engine.config import parse_value
+from engine.errors import cut
 from engine.presets import Preset
+
+#: the longest refusal printed: one line that fits a few terminal rows at most
+MAX_MESSAGE = 300
 
 
 class UsageError(Exception):
@@ -22,9 +26,12 @@ class Parser(argparse.ArgumentParser):
 
 
 def fail(message: str) -> int:
-    """Print one line to stderr and return the bad-input status."""
-    print(f"backprop-lab: {message}" if not message.startswith("backprop-lab") else message,
-          file=sys.stderr)
+    """Print one line (at most MAX_MESSAGE characters) to stderr and return the
+    bad-input status."""
+    message = str(message)
+    if not message.startswith("backprop-lab"):
+        message = f"backprop-lab: {message}"
+    print(cut(message, MAX_MESSAGE), file=sys.stderr)
     return 2
 
 
@@ -34,7 +41,7 @@ def apply_sets(preset: Preset, sets: list[str], seed: int | None) -> Preset:
     for item in sets:
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
-            raise UsageError(f"--set needs key.path=value, got '{item}'")
+            raise UsageError(f"--set needs key.path=value, got '{cut(item)}'")
         config = config.with_value(key.strip(), parse_value(value.strip()), source="--set")
     if seed is not None:
         config = config.with_value("training.seed", seed, source="--seed")

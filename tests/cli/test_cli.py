@@ -58,7 +58,9 @@ def test_same_seed_same_jsonl(capsys):
     (["train", "xor", "--epochs", "many"], "argument --epochs: invalid int value: 'many'"),
     (["train", "xor", "--bogus"], "unrecognized arguments: --bogus"),
     (["check", "missing.toml"], "missing.toml: no such file"),
-    (["frobnicate", "x"], "too many arguments"),
+    (["frobnicate", "x"], "unknown command 'frobnicate'; commands are train,"),
+    (["xor", "x"], "too many arguments: x;"),
+    (["trian", "xor"], "unknown command 'trian'; did you mean 'train'?"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, argv, message):
     code, out, err = run(capsys, *argv)
