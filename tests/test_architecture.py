@@ -24,7 +24,7 @@ ENGINE_ALLOWED = {
     "engine.nn": {"engine.nn", "engine.errors"},
     "engine.data": {"engine.data", "engine.errors"},
     "engine.training": {"engine.training", "engine.nn", "engine.data", "engine.errors",
-                        "engine.config", "engine.presets"},
+                        "engine.config", "engine.presets", "engine.resources"},
 }
 #: third-party and standard modules the engine never uses
 ENGINE_FORBIDDEN = {"textual", "plotext", "textual_plotext", "rich", "argparse", "subprocess"}

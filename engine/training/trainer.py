@@ -28,6 +28,7 @@ from ..data import Dataset
 from ..errors import ConfigError, EngineError
 from ..nn.network import Gradients
 from ..presets import Preset
+from ..resources import check_resources
 from .batches import BatchOrder
 from .build import build_dataset, build_network, build_optimizer, targets
 from .health import layer_flags
@@ -86,6 +87,7 @@ class Trainer:
     # ----- building ------------------------------------------------------------------
     def _build(self, config: Config, seed: int, data: Dataset | None = None) -> None:
         if data is None:
+            check_resources(config)  # before anything is built: refuse what cannot fit
             data = build_dataset(config)
             config.check(n_classes=data.n_classes)
         self.config = config
@@ -199,7 +201,8 @@ class Trainer:
     def apply_config(self, config: Config) -> bool:
         """Adopt a new config. Returns True when it needed new weights (data or model changed)."""
         if self.config.needs_new_weights(config):
-            data = build_dataset(config)  # raises before anything changes
+            check_resources(config)  # raises before anything changes
+            data = build_dataset(config)
             config.check(n_classes=data.n_classes)
             self._runner.submit(lambda: self._build(config, config.training.seed, data))
             return True

@@ -290,3 +290,18 @@ def test_two_quick_live_changes_are_both_kept():
         tr.set_lr(0.1)
     assert tr.config.training.momentum == 0.5 and tr.config.training.lr == 0.1
     assert tr.optimizer.momentum == 0.5 and tr.optimizer.lr == 0.1
+
+
+def test_a_config_too_big_for_memory_is_refused_before_anything_is_built():
+    from engine.errors import ConfigError
+    from engine.presets import load_preset
+
+    huge = load_preset("xor").config.with_layers(
+        [{"units": 4096, "activation": "relu"}] * 32).with_value("model.dtype", "float64")
+    with pytest.raises(ConfigError, match="needs about .* GB.*allowed"):
+        Trainer(huge)
+    tr = Trainer(load_preset("xor"))
+    tr.step(3)
+    with pytest.raises(ConfigError, match="needs about"):
+        tr.apply_config(huge)
+    assert tr.step_count == 3 and tr.config.model.layers[0].units == 8  # the run is kept
