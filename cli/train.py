@@ -88,13 +88,30 @@ def stop_on_interrupt(enabled: bool) -> Iterator[list[bool]]:
 
 
 def open_trainer(args):
-    """The trainer ``train`` runs, from a preset or a checkpoint, and its preset."""
-    if is_checkpoint(args.preset):
-        opened = open_run(args.preset)
-        opened = replace(opened, preset=apply_sets(opened.preset, args.set, args.seed))
-        return opened.trainer(), opened.preset
-    preset = apply_sets(load_preset(args.preset), args.set, args.seed)
-    return Trainer(preset), preset
+    """The trainer ``train`` runs, from a preset or a checkpoint, and its preset; a CSV
+    data set shows its load's progress on a terminal."""
+    with load_progress() as progress:
+        if is_checkpoint(args.preset):
+            opened = open_run(args.preset)
+            opened = replace(opened, preset=apply_sets(opened.preset, args.set, args.seed))
+            return opened.trainer(progress=progress), opened.preset
+        preset = apply_sets(load_preset(args.preset), args.set, args.seed)
+        return Trainer(preset, progress=progress), preset
+
+
+@contextmanager
+def load_progress():
+    """A progress bar on stderr for a data set's load (None when stderr is no terminal)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    with Progress(TextColumn("loading data"), BarColumn(), DownloadColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("load", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def save_after_run(trainer, path: str, snap, *, interrupted: bool, quiet: bool) -> int:
@@ -135,11 +152,12 @@ def cmd_train(args) -> int:
             if snap.diverged:
                 print(json_line(epoch_record(snap)), flush=True)
         elif sys.stderr.isatty():
+            from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             columns = (TextColumn("epoch {task.completed:>.0f}/{task.total:.0f}"), BarColumn(),
                        TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn())
-            with Progress(*columns, transient=True) as bar:
+            with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
                 task = bar.add_task("train", total=epochs, loss="-")
 
                 def show(s):

@@ -58,6 +58,7 @@ MAX_FRAME_WAIT = 1.0  #: but at least one frame a second while training
 KEY_HOLD_S = 0.1  #: longest that training stands aside while a key press is answered
 LR_STEP = 3.0
 QUIT_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+LOAD_NOTE_S = 0.3  #: seconds between progress notes while a data set loads
 #: the paces ] and [ step through: epochs a second, None for full speed ("max")
 PACES: tuple[float | None, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 60.0, 100.0, 300.0, None)
 
@@ -102,9 +103,9 @@ class BackpropLab(App):
         self._next_frame_at = 0.0  #: no running frame before this time (perf_counter)
         self._frame_clock: float | None = None  #: main-thread CPU time at the last frame
 
-    def _make_trainer(self, opened: Opened) -> Trainer:
+    def _make_trainer(self, opened: Opened, progress=None) -> Trainer:
         trainer = opened.trainer(snapshot_hz=self.fps, boundary_hz=min(5.0, self.fps),
-                                 grid=self.grid)
+                                 grid=self.grid, progress=progress)
         trainer.pace = opened.preset.pace  # each preset is watched at its own pace
         return trainer
 
@@ -335,8 +336,8 @@ class BackpropLab(App):
     async def open(self, opened: Opened) -> None:
         """Replace the run with a preset or checkpoint."""
         await self.stop_training()
-        try:
-            trainer = self._make_trainer(opened)
+        try:  # in a thread: a large CSV loads while the screen stays live and says how far
+            trainer = await asyncio.to_thread(self._make_trainer, opened, self._load_progress())
         except EngineError as exc:
             self.notify(str(exc), title="Cannot open", severity="error", timeout=8)
             return
@@ -351,6 +352,23 @@ class BackpropLab(App):
         await self.main.use_session(self.session)
         self.redraw()
         self.notify(opened.preset.title, title="Loaded", timeout=3)
+
+    def _load_progress(self) -> Callable[[int, int], None]:
+        """A CSV load's progress (called on the loading thread), shown a few times a second."""
+        shown = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.perf_counter()
+            if total and now - shown[0] >= LOAD_NOTE_S:
+                shown[0] = now
+                self.call_from_thread(self._show_load, done, total)
+
+        return progress
+
+    def _show_load(self, done: int, total: int) -> None:
+        self.clear_notifications()
+        self.notify(f"{done / total:.0%} of {total / 1e6:,.1f} MB", title="Loading data",
+                    timeout=2)
 
     def _default_path(self, suffix: str) -> str:
         name = self.trainer.preset.name if self.trainer.preset else "run"

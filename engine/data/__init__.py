@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from ..errors import DataError, choices
 from .dataset import FEATURES, TASKS, Dataset, check_seed, check_train_ratio, feature_map
 from .synthetic import CLASSIFICATION, EXTENT, REGRESSION, check_noise, make_synthetic
+from .csv_text import Progress
 from .tables import load_csv, load_iris, parse_csv, read_csv, read_iris
 
 DATASETS = CLASSIFICATION + REGRESSION + ("iris", "csv")
@@ -18,7 +19,8 @@ DATASETS = CLASSIFICATION + REGRESSION + ("iris", "csv")
 def make_dataset(name: str, *, samples: int = 400, noise: float = 0.0, train_ratio: float = 0.5,
                  seed: int = 0, classes: int = 2, features: Sequence[str] = ("x1", "x2"),
                  csv_path: str | None = None, label: str | None = None,
-                 csv_task: str = "classification", standardize: bool = True) -> Dataset:
+                 csv_task: str = "classification", standardize: bool = True,
+                 progress: Progress | None = None) -> Dataset:
     """Build the seeded data set ``name`` (one of DATASETS).
 
     The 2-D sets use ``samples``, ``noise`` (0-0.5), ``seed`` and ``features``; only
@@ -26,6 +28,7 @@ def make_dataset(name: str, *, samples: int = 400, noise: float = 0.0, train_rat
     column except the label as features and ignore ``samples``, ``noise``, ``classes``
     and ``features``; ``csv`` reads ``csv_path`` with label column ``label`` and task
     ``csv_task``. ``standardize`` applies to iris and csv only (train statistics).
+    ``progress(bytes_read, bytes_total)`` is told how a CSV file's load goes.
     """
     if name not in DATASETS:
         raise DataError(f"unknown data set '{name}'; data sets are {choices(DATASETS)}")
@@ -36,7 +39,7 @@ def make_dataset(name: str, *, samples: int = 400, noise: float = 0.0, train_rat
         if not csv_path or not label:
             raise DataError("the 'csv' data set needs a file (csv_path) and a label column")
         return load_csv(csv_path, label=label, task=csv_task, standardize=standardize,
-                        train_ratio=train_ratio, seed=seed)
+                        train_ratio=train_ratio, seed=seed, progress=progress)
     if name == "iris":
         return load_iris(train_ratio=train_ratio, seed=seed, standardize=standardize)
     return make_synthetic(name, samples=samples, noise=noise, train_ratio=train_ratio,

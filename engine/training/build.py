@@ -7,6 +7,7 @@ import numpy as np
 
 from ..config import Config
 from ..data import Dataset, make_dataset
+from ..data.csv_text import Progress
 from ..nn.network import Network
 from ..nn.optimizers import Optimizer, make_optimizer
 
@@ -34,12 +35,14 @@ def build_optimizer(config: Config) -> Optimizer:
     return make_optimizer(t.optimizer, **hyper)
 
 
-def build_dataset(config: Config) -> Dataset:
-    """The data set a config describes (raises DataError with one clear line)."""
+def build_dataset(config: Config, progress: Progress | None = None) -> Dataset:
+    """The data set a config describes (raises DataError with one clear line);
+    ``progress(bytes_read, bytes_total)`` follows a CSV file's load."""
     d = config.data
     return make_dataset(d.dataset, samples=d.samples, noise=d.noise, train_ratio=d.train_ratio,
                         seed=d.seed, classes=d.classes, features=d.features, csv_path=d.path or None,
-                        label=d.label or None, csv_task=d.task, standardize=d.standardize)
+                        label=d.label or None, csv_task=d.task, standardize=d.standardize,
+                        progress=progress)
 
 
 def targets(config: Config, y: np.ndarray, n_classes: int, dtype) -> np.ndarray:

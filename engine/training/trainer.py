@@ -25,6 +25,7 @@ import numpy as np
 
 from ..config import Config, live_changes
 from ..data import Dataset
+from ..data.csv_text import Progress
 from ..errors import ConfigError, EngineError
 from ..nn.network import Gradients
 from ..presets import Preset
@@ -49,7 +50,8 @@ class Trainer:
 
     def __init__(self, config: Config | Preset, *, snapshot_hz: float = 20.0,
                  boundary_hz: float = 5.0, grid: tuple[int, int] = (32, 64),
-                 history_points: int = 512):
+                 history_points: int = 512, progress: Progress | None = None):
+        """``progress(bytes_read, bytes_total)`` follows the load of a CSV data set."""
         self.preset = config if isinstance(config, Preset) else None
         config = config.config if isinstance(config, Preset) else config
         if not isinstance(config, Config):
@@ -65,7 +67,7 @@ class Trainer:
         self._weights: tuple[tuple[np.ndarray, ...], int] | None = None
         self._weights_time = 0.0
         self._runner = Runner(self)
-        self._build(config, config.training.seed)
+        self._build(config, config.training.seed, progress=progress)
 
     # ----- copying ---------------------------------------------------------------------
     def __getstate__(self) -> dict:
@@ -85,10 +87,11 @@ class Trainer:
         self._runner.speed_limit, self._runner.pace = speed_limit, pace
 
     # ----- building ------------------------------------------------------------------
-    def _build(self, config: Config, seed: int, data: Dataset | None = None) -> None:
+    def _build(self, config: Config, seed: int, data: Dataset | None = None,
+               progress: Progress | None = None) -> None:
         if data is None:
             check_resources(config)  # before anything is built: refuse what cannot fit
-            data = build_dataset(config)
+            data = build_dataset(config, progress)
             config.check(n_classes=data.n_classes)
         self.config = config
         self.data = data
@@ -198,11 +201,11 @@ class Trainer:
     def set_lr(self, lr: float) -> None:
         self.set_hyper(lr=lr)
 
-    def apply_config(self, config: Config) -> bool:
+    def apply_config(self, config: Config, progress: Progress | None = None) -> bool:
         """Adopt a new config. Returns True when it needed new weights (data or model changed)."""
         if self.config.needs_new_weights(config):
             check_resources(config)  # raises before anything changes
-            data = build_dataset(config)
+            data = build_dataset(config, progress)
             config.check(n_classes=data.n_classes)
             self._runner.submit(lambda: self._build(config, config.training.seed, data))
             return True

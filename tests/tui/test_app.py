@@ -708,3 +708,30 @@ async def test_opening_a_broken_checkpoint_keeps_the_run(make_app, tmp_path, mon
         assert any(m.startswith("broken.npz: cannot be opened") for m in messages)
         assert app.trainer.step_count == 2
         np.testing.assert_array_equal(app.trainer.network.params, params)
+
+
+async def test_opening_a_large_csv_preset_loads_with_progress(make_app, tmp_path, monkeypatch):
+    import tui.app
+
+    rows = np.random.default_rng(0).normal(size=(60_000, 4))
+    csv = tmp_path / "big.csv"
+    with open(csv, "w") as f:
+        f.write("a,b,c,label\n")
+        for r in rows:
+            f.write(f"{r[0]:.6f},{r[1]:.6f},{r[2]:.6f},{int(r[3] > 0)}\n")
+    preset = tmp_path / "big.toml"
+    preset.write_text('title = "Big"\nlesson = "A big table."\n[data]\ndataset = "csv"\n'
+                      'path = "big.csv"\nlabel = "label"\n[model]\nlayers = [{units = 4}]\n')
+    monkeypatch.setattr(tui.app, "LOAD_NOTE_S", 0.0)  # every progress call is shown
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        from engine.opening import open_run
+
+        shown = []
+        app._show_load = lambda done, total: shown.append((done, total))
+        await app.open(open_run(str(preset)))
+        await pilot.pause()
+        size = csv.stat().st_size
+        assert len(shown) >= 2 and shown[-1] == (size, size)  # as it went, to the end
+        assert [d for d, _ in shown] == sorted(d for d, _ in shown)
+        assert app.trainer.data.n_train + app.trainer.data.n_test == 60_000
