@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from engine.checkpoint import save_checkpoint
 from engine.errors import DataError, EngineError
-from engine.npz_guard import cut
+from engine.errors import cut
 from engine.opening import is_checkpoint, open_run
 from engine.presets import list_presets, load_preset
 from engine.training.build import build_dataset

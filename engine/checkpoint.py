@@ -26,7 +26,8 @@ from .atomic import write_atomic
 from .checkpoint_fields import (COUNTERS, OPTIMIZER_STATE, check_layers, check_order,
                                 check_steps, counters_from, shuffle_state_from)
 from .errors import CheckpointError, ConfigError, choices
-from .npz_guard import Member, cut, read_npz
+from .errors import cut
+from .npz_guard import Member, read_npz
 from .presets import DEFAULT_PACE, Preset, parse_preset, preset_toml
 
 FORMAT = "backprop-lab-checkpoint/1"

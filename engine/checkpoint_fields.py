@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .errors import CheckpointError
-from .npz_guard import cut
+from .errors import cut
 
 COUNTERS = ("step", "epoch", "pos", "seed", "elapsed")
 #: the state arrays each optimizer keeps (``engine.nn.optimizers``), made as it first needs them

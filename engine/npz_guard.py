@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib import format as npy
 
-from .errors import CheckpointError
+from .data.limits import size_text
+from .errors import CheckpointError, cut
 
 HEADER_MAX = 4096  #: bytes of a ``.npy`` header at most (numpy writes about 128)
 _HEAD_READ = 12 + HEADER_MAX  #: magic, version and length prefix, then the header
@@ -51,20 +52,6 @@ class Member:
     kind: str
     ndim: int
     max_items: int
-
-
-def cut(text: str, limit: int = 80) -> str:
-    """``text`` on one line, cut to ``limit`` characters with "…"."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def size_text(n: int) -> str:
-    """Bytes for a person: ``1.5 GiB``, ``640 MiB``, ``12 KiB``."""
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{n} bytes"
 
 
 def read_npz(path: str, spec: Callable[[str], Member | None], *, max_bytes: int,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .checkpoint import Checkpoint, load_checkpoint, restore
 from .errors import CheckpointError, ConfigError, EngineError
-from .npz_guard import cut
+from .errors import cut
 from .presets import DEFAULT_PRESET, Preset, load_preset
 from .training.trainer import Trainer
 
