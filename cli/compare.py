@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 
 from engine.analysis.compare import (VARIANT_SETS, Variant, VariantResult, check_variant, compare,
@@ -13,6 +12,7 @@ from engine.errors import cut
 from engine.presets import load_preset
 from engine.resources import check_resources, data_shape
 
+from .output import cell
 from .usage import UsageError
 
 #: caps on the flags: seeds per variant, steps per run, variants in one comparison
@@ -42,8 +42,6 @@ def parse_vary(spec: str) -> tuple[str, list]:
 
 def table(results: Sequence[VariantResult], *, has_target: bool) -> list[str]:
     """The printed comparison, one line per variant."""
-    def num(x, fmt):
-        return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
 
     n_seeds = len(results[0].runs) if results else 1
     head = ["variant", "train loss", "test loss", "train acc", "test acc"]
@@ -52,11 +50,11 @@ def table(results: Sequence[VariantResult], *, has_target: bool) -> list[str]:
     head.append("diverged")
     rows = []
     for r in results:
-        row = [r.label, num(r.final_train_loss, ".4g"), num(r.final_test_loss, ".4g"),
-               num(r.train_accuracy, ".1%"), num(r.test_accuracy, ".1%")]
+        row = [r.label, cell(r.final_train_loss, ".4g"), cell(r.final_test_loss, ".4g"),
+               cell(r.train_accuracy, ".1%"), cell(r.test_accuracy, ".1%")]
         if has_target:
-            row += [num(r.steps_to_target, ".0f") if r.steps_to_target is not None else "not reached",
-                    num(r.epochs_to_target, ".3g")]
+            row += [cell(r.steps_to_target, ".0f") if r.steps_to_target is not None else "not reached",
+                    cell(r.epochs_to_target, ".3g")]
         row.append(("yes" if r.diverged else "no") if n_seeds == 1 else f"{r.diverged}/{n_seeds}")
         rows.append(row)
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]

@@ -6,7 +6,6 @@ The numbers come from ``engine.analysis.explain``; this module only writes them 
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 
@@ -17,6 +16,7 @@ from engine.opening import open_run
 from engine.resources import check_resources
 from engine.values import plain
 
+from .output import number
 from .usage import UsageError
 
 #: the most steps ``--step`` may train before the step it explains
@@ -24,21 +24,8 @@ MAX_STEP = 1_000_000
 
 
 # ----- text --------------------------------------------------------------------------
-def fmt(v: float) -> str:
-    """A number in at most 9 characters."""
-    v = float(v)
-    if v == 0:
-        return "0"
-    if not math.isfinite(v):
-        return str(v)
-    a = abs(v)
-    if 1e-3 <= a < 1e4:
-        return f"{v:.4g}"
-    return f"{v:.2e}"
-
-
 def vector_line(v: np.ndarray, width: int = 9) -> str:
-    return "[" + " ".join(f"{fmt(x):>{width}}" for x in np.ravel(v)) + " ]"
+    return "[" + " ".join(f"{number(x):>{width}}" for x in np.ravel(v)) + " ]"
 
 
 def matrix_lines(m: np.ndarray, indent: str = "    ", width: int = 9) -> list[str]:
@@ -49,7 +36,7 @@ def matrix_lines(m: np.ndarray, indent: str = "    ", width: int = 9) -> list[st
 def stats_line(arr: np.ndarray) -> str:
     s = Stats.of(arr)
     zeros = f"  zeros {s.zeros}/{s.size}" if s.zeros else ""
-    return f"‖·‖ {fmt(s.norm)}  min {fmt(s.min)}  max {fmt(s.max)}  mean|·| {fmt(s.mean_abs)}{zeros}"
+    return f"‖·‖ {number(s.norm)}  min {number(s.min)}  max {number(s.max)}  mean|·| {number(s.mean_abs)}{zeros}"
 
 
 def array_lines(name: str, arr: np.ndarray, full: bool, indent: str = "  ") -> list[str]:
@@ -91,13 +78,13 @@ def loss_lines(bd: Breakdown) -> list[str]:
            "mse": "the mean of (a − t)² over all n·k outputs"}[bd.loss_name]
     lines = []
     if bd.n == 1:
-        lines.append(f"  L = {fmt(bd.data_loss)}  (this sample's {bd.loss_name}; {per}, n = 1, "
+        lines.append(f"  L = {number(bd.data_loss)}  (this sample's {bd.loss_name}; {per}, n = 1, "
                      f"k = {o.delta.shape[1]})")
     else:
-        lines.append(f"  L = {fmt(bd.data_loss)}  ({per}, n = {bd.n}, k = {o.delta.shape[1]}); "
+        lines.append(f"  L = {number(bd.data_loss)}  ({per}, n = {bd.n}, k = {o.delta.shape[1]}); "
                      f"L averages {o.divisor} terms, so every δ row carries a factor 1/{o.divisor}")
     if bd.penalty:
-        lines.append(f"  + {bd.regularization} penalty {fmt(bd.penalty)} = {fmt(bd.loss)}")
+        lines.append(f"  + {bd.regularization} penalty {number(bd.penalty)} = {number(bd.loss)}")
     return lines
 
 
@@ -125,10 +112,10 @@ def layer_lines(bd: Breakdown, i: int, row: int | None = None, full: bool | None
         out += array_lines(f"δ{k} = (δ{k + 1}·W{k + 1}ᵀ)⊙f′", _pick(l.delta, row), rows_full)
     else:
         out += output_error_lines(bd, row, rows_full)
-    dn = f"  ‖δ{k}‖ = {fmt(l.delta_norm)}"
+    dn = f"  ‖δ{k}‖ = {number(l.delta_norm)}"
     if bd.n > 1:
         cols = np.linalg.norm(l.delta.astype(np.float64), axis=0)
-        dn += "   per unit (over the batch): " + " ".join(fmt(c) for c in cols[:16])
+        dn += "   per unit (over the batch): " + " ".join(number(c) for c in cols[:16])
         if cols.size > 16:
             dn += " …"
     out.append(dn)
@@ -170,12 +157,12 @@ def render_text(bd: Breakdown, row: int | None = None) -> str:
     lines += loss_lines(bd)
     if bd.n > 1:
         show = bd.sample_losses if bd.n <= 64 else bd.sample_losses[:64]
-        lines.append("  per sample: " + " ".join(fmt(v) for v in show) + (" …" if bd.n > 64 else ""))
+        lines.append("  per sample: " + " ".join(number(v) for v in show) + (" …" if bd.n > 64 else ""))
         lines.append("  rows: " + " ".join(str(r) for r in bd.rows[:64]) + (" …" if bd.n > 64 else ""))
     lines.append("")
     lines.append("update rule: " + bd.optimizer.formula)
     lines.append("δ norms, output to input: " + " → ".join(
-        f"δ{i + 1} {fmt(n)}" for i, n in reversed(list(enumerate(bd.delta_norms)))))
+        f"δ{i + 1} {number(n)}" for i, n in reversed(list(enumerate(bd.delta_norms)))))
     for i in range(len(bd.layers)):
         lines.append("")
         lines += layer_lines(bd, i, row)
