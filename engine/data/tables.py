@@ -8,6 +8,9 @@ regular files are read, up to MAX_CSV_BYTES, MAX_CSV_ROWS data rows and MAX_CSV_
 columns; the values go straight into a preallocated float64 array, so loading costs
 about the array's size. For classification the label's distinct values (numbers or
 strings) are sorted and numbered 0..k-1, and their text is kept as ``class_names``.
+
+Its length is the CSV parser and its refusals: every malformed cell, row and header gets
+its own one-line message with the line and column.
 """
 
 from __future__ import annotations
