@@ -3,6 +3,8 @@
 Every error names the file, the key path (``model.layers[2].activation``) and what is
 allowed. Unknown keys are errors. ``Config.to_dict()`` gives back a dict that
 ``Config.from_dict`` accepts, so a config round-trips through TOML unchanged.
+
+Its length is the schema: every setting of a run with its rule, range and message.
 """
 
 from __future__ import annotations
