@@ -16,6 +16,7 @@ from engine.errors import cut
 from engine.opening import is_checkpoint, open_run
 from engine.presets import list_presets, load_preset
 from engine.training.build import build_dataset
+from engine.training.probe import class_accuracy
 from engine.training.trainer import Trainer
 
 from .output import json_line, sci, share
@@ -29,6 +30,8 @@ def epoch_record(snap) -> dict:
         "epoch": snap.epoch, "step": snap.step,
         "train_loss": snap.train_loss, "test_loss": snap.test_loss,
         "train_acc": snap.train_accuracy, "test_acc": snap.test_accuracy,
+        "confusion_train": _rows(snap.confusion_train),
+        "confusion_test": _rows(snap.confusion_test),
         "stats_step": snap.stats_step,
         "grad_norms": [l.grad_norm for l in snap.layers],
         "update_ratios": [l.update_ratio for l in snap.layers],
@@ -39,8 +42,39 @@ def epoch_record(snap) -> dict:
     }
 
 
-def summary_lines(snap, title: str) -> list[str]:
-    """The human summary printed after ``train``."""
+def _rows(matrix) -> list[list[int]] | None:
+    return None if matrix is None else [[int(v) for v in row] for row in matrix]
+
+
+#: characters of a class name in the summary's confusion matrix
+NAME_W = 12
+
+
+def confusion_lines(matrix, class_names=(), split: str = "test") -> list[str]:
+    """A confusion matrix (rows the true class, columns the predicted one) with each
+    class's accuracy (recall) at the end of its row."""
+    k = matrix.shape[0]
+    names = [cut_name(class_names[i] if i < len(class_names) else str(i)) for i in range(k)]
+    width = max(5, len(str(int(matrix.max()))) + 1, *(len(n) + 1 for n in names))
+    lead = max(len(n) for n in names) + 4
+    recall = class_accuracy(matrix)
+    lines = [f"  confusion, {split} ({int(matrix.sum())} rows; rows: true class, columns: "
+             f"predicted):",
+             " " * lead + "".join(f"{n:>{width}}" for n in names) + "  accuracy"]
+    for name, row, r in zip(names, matrix, recall):
+        acc = "–" if r != r else f"{r:.1%}"
+        lines.append(f"    {name:<{lead - 4}}" + "".join(f"{int(v):>{width}}" for v in row)
+                     + f"  {acc:>8}")
+    return lines
+
+
+def cut_name(name: str) -> str:
+    return name if len(name) <= NAME_W else name[:NAME_W - 1] + "…"
+
+
+def summary_lines(snap, title: str, class_names=()) -> list[str]:
+    """The human summary printed after ``train``; for classification, the test split's
+    confusion matrix (the train split's when there is no test split)."""
     acc = ""
     if snap.train_accuracy is not None:
         test = f", test {snap.test_accuracy:.1%}" if snap.test_accuracy is not None else ""
@@ -54,6 +88,10 @@ def summary_lines(snap, title: str) -> list[str]:
     ]
     if acc:
         lines.append(acc)
+    if snap.confusion_test is not None:
+        lines += confusion_lines(snap.confusion_test, class_names, "test")
+    elif snap.confusion_train is not None:
+        lines += confusion_lines(snap.confusion_train, class_names, "train")
     if snap.stats_step is not None:
         lines.append(f"  layers, as measured on step {snap.stats_step}:")
     flags = snap.flags or ("",) * len(snap.layers)
@@ -168,7 +206,9 @@ def cmd_train(args) -> int:
         else:
             snap = trainer.run(max_epochs=epochs, on_snapshot=stop_if_pressed, **targets)
     if not args.jsonl:
-        print("\n".join(summary_lines(snap, preset.title)), flush=True)
+        # a CSV file's classes are its content, which the command never prints: numbered
+        names = () if preset.config.data.dataset == "csv" else trainer.data.class_names
+        print("\n".join(summary_lines(snap, preset.title, names)), flush=True)
     if args.save is None:
         return 0
     return save_after_run(trainer, args.save, snap, interrupted=bool(pressed),

@@ -466,6 +466,12 @@ class BackpropLab(App):
         self.redraw()
         self.push_screen(CompareScreen(self.session.current_as_preset()))
 
+    def action_metrics(self) -> None:
+        """Open the classification metrics (tui/screens/metrics.py); training goes on."""
+        from tui.screens.metrics import MetricsScreen
+
+        self.push_screen(MetricsScreen(self.session.latest))
+
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 

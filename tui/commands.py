@@ -73,6 +73,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("app", "compare", "v", "v", "Compare",
             "Compare variants of this run (optimizers, learning rates, ...): loss curves "
             "overlaid", "Compare", footer=False),
+    Command("app", "metrics", "m", "m", "Metrics",
+            "Classification metrics: the confusion matrix and each class's accuracy, test "
+            "split (s: train)", "Confusion matrix", footer=False),
     Command("app", "quit", "ctrl+c", "ctrl+c", "Quit", "Quit", footer=False, priority=True),
 )
 

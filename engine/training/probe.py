@@ -21,16 +21,63 @@ from .snapshot import Boundary, LayerStats, Points, frozen_array
 EVAL_CHUNK = 8192
 
 
+class Accuracy(float):
+    """An accuracy that carries the confusion matrix it was counted from, so that every
+    caller of ``evaluate`` (and the snapshot made from its figures) has both, measured on
+    the same outputs of the same weights."""
+
+    confusion: np.ndarray  #: (k, k) int, read-only: rows the true class, columns the predicted
+
+    def __new__(cls, matrix: np.ndarray) -> Accuracy:
+        n = int(matrix.sum())
+        acc = super().__new__(cls, int(np.trace(matrix)) / n if n else math.nan)
+        acc.confusion = frozen_array(matrix, np.int64)
+        return acc
+
+    def __reduce__(self):
+        return Accuracy, (np.array(self.confusion),)
+
+
+def predicted_classes(out: np.ndarray) -> np.ndarray:
+    """The class each output row (n, n_out) predicts: binary, out > 0.5; else the argmax."""
+    if out.shape[1] == 1:
+        return (out[:, 0] > 0.5).astype(np.int64)
+    return out.argmax(axis=1)
+
+
+def true_classes(Y: np.ndarray) -> np.ndarray:
+    """The class of each target row (n, n_out): binary, y > 0.5; else the one-hot's argmax."""
+    if Y.shape[1] == 1:
+        return (Y[:, 0] > 0.5).astype(np.int64)
+    return Y.argmax(axis=1)
+
+
+def confusion(true: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
+    """The (k, k) int counts of (true class, predicted class) over two (n,) label arrays."""
+    return np.bincount(true * k + predicted, minlength=k * k).reshape(k, k)
+
+
+def class_accuracy(matrix: np.ndarray) -> np.ndarray:
+    """Per-class accuracy (recall) from a confusion matrix: the diagonal over each row's
+    total, (k,) float; NaN for a class with no rows in the split."""
+    rows = matrix.sum(axis=1)
+    with np.errstate(all="ignore"):
+        return np.where(rows > 0, np.diag(matrix) / np.maximum(rows, 1), math.nan)
+
+
 def evaluate(network: Network, loss_name: str, task: str, X: np.ndarray,
-             Y: np.ndarray) -> tuple[float, float | None]:
+             Y: np.ndarray) -> tuple[float, Accuracy | None]:
     """Data loss and accuracy (classification only) on X (n, n_in), Y (n, n_out), in chunks
-    of ``EVAL_CHUNK`` rows; NaN and None for an empty split. Touches nothing the last
-    training step left behind."""
+    of ``EVAL_CHUNK`` rows; NaN and None for an empty split. The accuracy is an
+    ``Accuracy``: its ``confusion`` is the split's matrix, counted in the same pass from
+    the same outputs. Touches nothing the last training step left behind."""
     n = X.shape[0]
     if n == 0:
         return math.nan, None
     fn = network.loss_function(loss_name)
-    total, correct = 0.0, 0
+    total = 0.0
+    k = max(2, Y.shape[1])
+    matrix = np.zeros((k, k), dtype=np.int64)
     with np.errstate(all="ignore"):
         for start in range(0, n, EVAL_CHUNK):
             x, y = X[start:start + EVAL_CHUNK], Y[start:start + EVAL_CHUNK]
@@ -38,12 +85,9 @@ def evaluate(network: Network, loss_name: str, task: str, X: np.ndarray,
             loss = fn.value(z, out, y)
             total += loss if n <= EVAL_CHUNK else loss * x.shape[0]
             if task == "classification":
-                if out.shape[1] == 1:
-                    correct += int(np.count_nonzero((out[:, 0] > 0.5) == (y[:, 0] > 0.5)))
-                else:
-                    correct += int(np.count_nonzero(out.argmax(axis=1) == y.argmax(axis=1)))
+                matrix += confusion(true_classes(y), predicted_classes(out), k)
     loss = total if n <= EVAL_CHUNK else total / n
-    return loss, (correct / n if task == "classification" else None)
+    return loss, (Accuracy(matrix) if task == "classification" else None)
 
 
 def live_rows(n: int, limit: int, seed: int) -> np.ndarray | None:

@@ -161,6 +161,22 @@ class Snapshot:
     weights: tuple[np.ndarray, ...] | None = None
     weights_step: int | None = None  #: the step whose weights ``weights`` holds
     extra: dict = field(default_factory=dict)
+    #: classification only: (k, k) int counts, rows the true class and columns the
+    #: predicted one, of the same rows and outputs as ``train_accuracy`` / ``test_accuracy``
+    #: (so a sampled snapshot's are of the subsamples too); None for regression
+    confusion_train: np.ndarray | None = None
+    confusion_test: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        # an accuracy from ``probe.evaluate`` carries the matrix it was counted from: the
+        # snapshot keeps the matrix here and the accuracy as a plain float
+        for split in ("train", "test"):
+            acc = getattr(self, f"{split}_accuracy")
+            carried = getattr(acc, "confusion", None)
+            if getattr(self, f"confusion_{split}") is None and carried is not None:
+                object.__setattr__(self, f"confusion_{split}", frozen_array(carried, np.int64))
+            if acc is not None and type(acc) is not float:
+                object.__setattr__(self, f"{split}_accuracy", float(acc))
 
     @property
     def diverged(self) -> bool:

@@ -37,8 +37,9 @@ def test_train_jsonl_is_one_object_per_epoch_and_nothing_else(capsys):
     rows = [json.loads(line) for line in out.strip().splitlines()]
     assert code == 0 and [r["epoch"] for r in rows] == [1, 2, 3]
     assert set(rows[0]) == {"epoch", "step", "train_loss", "test_loss", "train_acc", "test_acc",
-                            "stats_step", "grad_norms", "update_ratios", "dead_fraction",
-                            "saturated_fraction", "flags", "diverged"}
+                            "confusion_train", "confusion_test", "stats_step", "grad_norms",
+                            "update_ratios", "dead_fraction", "saturated_fraction", "flags",
+                            "diverged"}
     assert all(r["stats_step"] == r["step"] for r in rows)  # each epoch's last step
     assert rows[-1]["step"] == 21 and len(rows[0]["grad_norms"]) == 3
     assert rows[-1]["train_loss"] < rows[0]["train_loss"]
