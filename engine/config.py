@@ -21,6 +21,7 @@ from .nn.init import INIT_SCHEMES
 from .nn.losses import LOSSES, pairing_message
 from .nn.network import DTYPES, REGULARIZATIONS
 from .nn.optimizers import OPTIMIZERS
+from .nn.schedules import SCHEDULES
 
 #: largest seed (numpy's 32-bit seeds: every tool that replays a run takes them)
 MAX_SEED = 2**32 - 1
@@ -164,6 +165,15 @@ class TrainingConfig:
     beta2: float = _rule("float", 0.999, lo=0.0, hi=1.0, hi_open=True)
     eps: float = _rule("float", 1e-8, lo=0.0, lo_open=True, hi=10.0)
     weight_decay: float = _rule("float", 0.0, lo=0.0, hi=100.0)
+    # the lr schedule (engine.nn.schedules), stepped once per epoch; lr is its base
+    lr_schedule: str = _rule("str", "constant", allowed=tuple(SCHEDULES))
+    lr_step_size: int = _rule("int", 30, lo=1, hi=10_000_000)
+    lr_gamma: float = _rule("float", 0.1, lo=0.0, lo_open=True, hi=1.0)
+    lr_t_max: int = _rule("int", 200, lo=1, hi=10_000_000)
+    lr_eta_min: float = _rule("float", 0.0, lo=0.0, hi=100.0)
+    lr_warmup_start: float = _rule("float", 1 / 3, lo=0.0, lo_open=True, hi=1.0)
+    lr_warmup_end: float = _rule("float", 1.0, lo=0.0, hi=1.0)
+    lr_warmup_epochs: int = _rule("int", 5, lo=1, hi=10_000_000)
     batch_size: int = 0  # 0 means the full batch; written as "full"
     regularization: str = _rule("str", "none", allowed=REGULARIZATIONS)
     reg_rate: float = _rule("float", 0.0, lo=0.0, hi=100.0)
@@ -173,10 +183,14 @@ class TrainingConfig:
     target_accuracy: float | None = _rule("float", None, lo=0.0, hi=1.0, optional=True)
 
 
+#: the lr schedule's settings, all applied live at the next step
+SCHEDULE_KEYS = ("lr_schedule", "lr_step_size", "lr_gamma", "lr_t_max", "lr_eta_min",
+                 "lr_warmup_start", "lr_warmup_end", "lr_warmup_epochs")
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "training": TrainingConfig}
 #: optimizer hyperparameters that the trainer may change between steps
 LIVE_KEYS = ("lr", "momentum", "nesterov", "alpha", "beta1", "beta2", "eps", "weight_decay",
-             "regularization", "reg_rate", "epochs", "target_loss", "target_accuracy", "batch_size")
+             *SCHEDULE_KEYS, "regularization", "reg_rate", "epochs", "target_loss",
+             "target_accuracy", "batch_size")
 
 
 def show(value) -> str:

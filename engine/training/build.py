@@ -10,6 +10,7 @@ from ..data import Dataset, make_dataset
 from ..data.csv_text import Progress
 from ..nn.network import Network
 from ..nn.optimizers import Optimizer, make_optimizer
+from ..nn.schedules import scheduled_lr
 
 
 def build_network(config: Config, data: Dataset, seed: int | None = None) -> Network:
@@ -33,6 +34,12 @@ def build_optimizer(config: Config) -> Optimizer:
     else:
         hyper.update(beta1=t.beta1, beta2=t.beta2, eps=t.eps)
     return make_optimizer(t.optimizer, **hyper)
+
+
+def lr_at(config: Config, epoch: int) -> float:
+    """The lr after ``epoch`` epochs: the config's schedule from its base ``training.lr``."""
+    t = config.training
+    return float(scheduled_lr(t.lr_schedule, t.lr, epoch, t))
 
 
 def build_dataset(config: Config, progress: Progress | None = None) -> Dataset:

@@ -31,7 +31,7 @@ from ..nn.network import Gradients
 from ..presets import Preset
 from ..resources import check_resources
 from .batches import BatchOrder
-from .build import build_dataset, build_network, build_optimizer, targets
+from .build import build_dataset, build_network, build_optimizer, lr_at, targets
 from .health import layer_flags
 from .history import LossHistory
 from .probe import (boundary, evaluate, grid_inputs, live_rows, measure, plot_points,
@@ -111,6 +111,7 @@ class Trainer:
         self.seed = seed
         self.network.reinitialize(seed)
         self.optimizer = build_optimizer(self.config)
+        self._schedule(epoch=0)
         self._batches = BatchOrder(self._X, self._Y, self.config.training.batch_size, seed)
         self._backup = np.empty_like(self.network.params)
         self.step_count = 0
@@ -231,6 +232,7 @@ class Trainer:
         changes = live_changes(old, config)
         if old.training.optimizer != config.training.optimizer:
             self.optimizer = build_optimizer(config)
+            self._schedule()
             return
         hyper = {k: v for k, v in changes.items() if k in self.optimizer.hyperparameters}
         if hyper.get("nesterov") and not self.optimizer.momentum and "momentum" not in hyper:
@@ -239,6 +241,11 @@ class Trainer:
             self.optimizer.set(**hyper)
         if "batch_size" in changes:
             self._batches.set_batch_size(config.training.batch_size)
+        self._schedule()
+
+    def _schedule(self, epoch: int | None = None) -> None:
+        """Set the optimizer's lr to the schedule's for ``epoch`` (default: the epochs done)."""
+        self.optimizer.lr = lr_at(self.config, self.epoch if epoch is None else epoch)
 
     # ----- where the run is ------------------------------------------------------------
     def state(self) -> dict:
@@ -257,6 +264,7 @@ class Trainer:
             self.seed = int(state.get("seed", self.seed))
             self.step_count = int(state.get("step", 0))
             self.epoch = int(state.get("epoch", 0))
+            self._schedule()
             self._elapsed = float(state.get("elapsed", 0.0))
             self._state = "paused"
             self._start_history()
@@ -315,6 +323,7 @@ class Trainer:
         self._last_grads = grads  # measured when a snapshot wants it, before the next step
         if ends_epoch:
             self.epoch += 1
+            self._schedule()
         self._history.add_batch(self.step_count, self._epoch_progress(), loss)
         if not ends_epoch:
             return True, None

@@ -44,6 +44,10 @@ def _opt(*names: str) -> Callable[[Config], bool]:
     return lambda c: c.training.optimizer in names
 
 
+def _schedule(*names: str) -> Callable[[Config], bool]:
+    return lambda c: c.training.lr_schedule in names
+
+
 def _data(*names: str, invert: bool = False) -> Callable[[Config], bool]:
     return lambda c: (c.data.dataset in names) != invert
 
@@ -57,6 +61,19 @@ GROUPS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
     ("Training (applies live)", (
         FieldSpec("training.optimizer", "optimizer"),
         FieldSpec("training.lr", "learning rate", "+/- ×3"),
+        FieldSpec("training.lr_schedule", "lr schedule", "stepped once per epoch"),
+        FieldSpec("training.lr_step_size", "lr step size", "epochs between decays",
+                  relevant=_schedule("step")),
+        FieldSpec("training.lr_gamma", "lr gamma", "factor per decay",
+                  relevant=_schedule("step", "exponential")),
+        FieldSpec("training.lr_t_max", "lr T_max", "epochs to the minimum",
+                  relevant=_schedule("cosine")),
+        FieldSpec("training.lr_eta_min", "lr minimum", relevant=_schedule("cosine")),
+        FieldSpec("training.lr_warmup_start", "warm-up start", "factor at epoch 0",
+                  relevant=_schedule("warmup")),
+        FieldSpec("training.lr_warmup_end", "warm-up end", "factor after warm-up",
+                  relevant=_schedule("warmup")),
+        FieldSpec("training.lr_warmup_epochs", "warm-up epochs", relevant=_schedule("warmup")),
         FieldSpec("training.momentum", "momentum", relevant=_opt("sgd", "rmsprop")),
         FieldSpec("training.nesterov", "nesterov", relevant=_opt("sgd")),
         FieldSpec("training.alpha", "alpha", relevant=_opt("rmsprop")),
