@@ -10,7 +10,6 @@ from engine.config import Config
 from engine.errors import ConfigError
 from engine.nn import schedules
 from engine.presets import load_preset
-from engine.toml_guard import load_toml
 from engine.training.trainer import Trainer
 
 EPOCHS = range(51)
