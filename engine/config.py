@@ -321,6 +321,8 @@ class Config:
             return 0
         if d.dataset == "iris":
             return 3
+        if d.dataset == "digits":
+            return 10
         if d.dataset == "spiral":
             return d.classes
         if d.dataset in CLASSIFICATION:
@@ -364,7 +366,7 @@ class Config:
         if d.classes != 2 and d.dataset != "spiral":
             raise ConfigError(f"only 'spiral' has a choice of classes, not '{d.dataset}'",
                               source=source, path="data.classes")
-        if d.dataset in ("iris", "csv") and tuple(d.features) != ("x1", "x2"):
+        if d.dataset in ("iris", "digits", "csv") and tuple(d.features) != ("x1", "x2"):
             raise ConfigError(f"'{d.dataset}' uses its own columns as inputs; remove data.features",
                               source=source, path="data.features")
         n = self.n_classes() if n_classes is None else n_classes

@@ -12,8 +12,9 @@ from .dataset import FEATURES, TASKS, Dataset, check_seed, check_train_ratio, fe
 from .synthetic import CLASSIFICATION, EXTENT, REGRESSION, check_noise, make_synthetic
 from .csv_text import Progress
 from .tables import load_csv, load_iris, parse_csv, read_csv, read_iris
+from .digits import load_digits, read_digits
 
-DATASETS = CLASSIFICATION + REGRESSION + ("iris", "csv")
+DATASETS = CLASSIFICATION + REGRESSION + ("iris", "digits", "csv")
 
 
 def make_dataset(name: str, *, samples: int = 400, noise: float = 0.0, train_ratio: float = 0.5,
@@ -27,7 +28,8 @@ def make_dataset(name: str, *, samples: int = 400, noise: float = 0.0, train_rat
     ``spiral`` takes ``classes`` other than 2. ``iris`` and ``csv`` use every numeric
     column except the label as features and ignore ``samples``, ``noise``, ``classes``
     and ``features``; ``csv`` reads ``csv_path`` with label column ``label`` and task
-    ``csv_task``. ``standardize`` applies to iris and csv only (train statistics).
+    ``csv_task``. ``digits`` (8×8 images, pixels / 16) is used like iris. ``standardize``
+    applies to iris, digits and csv only (train statistics).
     ``progress(bytes_read, bytes_total)`` is told how a CSV file's load goes.
     """
     if name not in DATASETS:
@@ -42,9 +44,12 @@ def make_dataset(name: str, *, samples: int = 400, noise: float = 0.0, train_rat
                         train_ratio=train_ratio, seed=seed, progress=progress)
     if name == "iris":
         return load_iris(train_ratio=train_ratio, seed=seed, standardize=standardize)
+    if name == "digits":
+        return load_digits(train_ratio=train_ratio, seed=seed, standardize=standardize)
     return make_synthetic(name, samples=samples, noise=noise, train_ratio=train_ratio,
                           seed=seed, classes=classes, features=features)
 
 
 __all__ = ["CLASSIFICATION", "DATASETS", "EXTENT", "FEATURES", "REGRESSION", "TASKS", "Dataset",
-           "feature_map", "load_csv", "make_dataset", "parse_csv", "read_csv", "read_iris"]
+           "feature_map", "load_csv", "load_digits", "make_dataset", "parse_csv", "read_csv",
+           "read_digits", "read_iris"]

@@ -73,3 +73,37 @@ class Choice(Widget, can_focus=True):
     def _on_click(self, event: events.Click) -> None:
         self.focus()
         self.action_move(-1 if event.x < 2 else 1)
+
+
+class QuickChoice(Choice):
+    """A two-character stepper, ``‹›``, beside a typed field: ←/→ (or a click on either
+    half) move the value to the next quick value below or above it, in ``order``.
+
+    The typed field beside it shows the value; a value typed in between two quick values
+    steps to its neighbours."""
+
+    def __init__(self, options: Sequence[tuple[str, object]], value, *, order=None,
+                 name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(options, value, name=name, id=id, classes=classes)
+        self.order = order or (lambda v: v)  #: maps a value to a number for "above/below"
+
+    def render(self) -> Text:
+        return Text("‹›", style="bold" if self.has_focus else "dim", no_wrap=True)
+
+    def action_move(self, by: int) -> None:
+        here = self.order(self.value)
+        keys = [self.order(v) for v in self.values]
+        ahead = [i for i, k in enumerate(keys) if (k > here if by > 0 else k < here)]
+        if ahead:
+            self.value = self.values[ahead[0] if by > 0 else ahead[-1]]
+
+    def _on_click(self, event: events.Click) -> None:
+        self.focus()
+        self.action_move(-1 if event.x < 1 else 1)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()

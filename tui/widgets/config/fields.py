@@ -14,7 +14,12 @@ from textual.widgets import Input, Label, Static
 from engine.config import SECTIONS, Config, LayerSpec
 
 from tui.format import config_value
-from tui.widgets.choice import Choice
+from tui.widgets.choice import Choice, QuickChoice
+from tui.widgets.toggles import Toggles
+
+#: the input features as the toggles label them, in the engine's order (engine FEATURES)
+FEATURE_OPTIONS = (("x1", "x1"), ("x2", "x2"), ("x1²", "x1^2"), ("x2²", "x2^2"),
+                   ("x1·x2", "x1*x2"), ("sin x1", "sin(x1)"), ("sin x2", "sin(x2)"))
 
 
 def rule_for(path: str):
@@ -38,6 +43,7 @@ class FieldSpec:
     label: str
     hint: str = ""
     relevant: Callable[[Config], bool] = lambda c: True
+    quick: tuple = ()  #: values that ←/→ step through beside the typed field
 
 
 def _opt(*names: str) -> Callable[[Config], bool]:
@@ -81,7 +87,8 @@ GROUPS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         FieldSpec("training.beta2", "beta2", relevant=_opt("adam")),
         FieldSpec("training.eps", "eps", relevant=_opt("rmsprop", "adam")),
         FieldSpec("training.weight_decay", "weight decay"),
-        FieldSpec("training.batch_size", "batch size", "number or full"),
+        FieldSpec("training.batch_size", "batch size", "number or full; ‹› steps",
+                  quick=(1, 4, 8, 16, 32, 64, 128, 256, 0)),
         FieldSpec("training.regularization", "regularization"),
         FieldSpec("training.reg_rate", "reg. rate",
                   relevant=lambda c: c.training.regularization != "none"),
@@ -91,10 +98,13 @@ GROUPS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
     ("Data (applies on reset)", (
         FieldSpec("data.dataset", "dataset"),
         FieldSpec("data.samples", "samples", relevant=_data("iris", "csv", invert=True)),
-        FieldSpec("data.noise", "noise", relevant=_data("iris", "csv", invert=True)),
-        FieldSpec("data.train_ratio", "train share"),
+        FieldSpec("data.noise", "noise", "0 to 0.5; ‹› steps",
+                  relevant=_data("iris", "csv", invert=True),
+                  quick=tuple(round(0.05 * i, 2) for i in range(11))),
+        FieldSpec("data.train_ratio", "train share", "above 0, up to 1; ‹› steps",
+                  quick=tuple(round(0.1 * i, 1) for i in range(1, 10))),
         FieldSpec("data.classes", "classes", relevant=_data("spiral")),
-        FieldSpec("data.features", "input features", "x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)",
+        FieldSpec("data.features", "inputs", "←/→ move, space switches a feature on or off",
                   relevant=_data("iris", "csv", invert=True)),
         FieldSpec("data.path", "csv file", relevant=_data("csv")),
         FieldSpec("data.label", "label column", relevant=_data("csv")),
@@ -106,16 +116,36 @@ GROUPS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
 SELECT_LABELS = {"": "auto"}
 
 
+def field_text(path: str, value) -> str:
+    """A value as its typed field shows it: ``config_value``, with batch size 0 as 'full'."""
+    if path == "training.batch_size" and value == 0:
+        return "full"
+    return config_value(value)
+
+
 def make_control(path: str, value) -> Widget:
     """A Choice for settings with a fixed set of values, else an Input."""
+    if path == "data.features":
+        return Toggles(FEATURE_OPTIONS, value, name=path, classes="control")
     rule = rule_for(path)
     if rule is not None and (rule.allowed or rule.kind == "bool"):
         allowed = rule.allowed if rule.allowed else ("true", "false")
         options = [(SELECT_LABELS.get(v, v), v) for v in allowed]
         current = config_value(value) if rule.kind == "bool" else value
         return Choice(options, current, name=path, classes="control")
-    return Input(config_value(value), compact=True, name=path, classes="control",
+    return Input(field_text(path, value), compact=True, name=path, classes="control",
                  select_on_focus=True)
+
+
+def _quick_order(path: str) -> Callable[[object], float]:
+    """How quick values rank: numbers by size, and batch size 0 ('full') above all."""
+    if path == "training.batch_size":
+        return lambda v: float("inf") if v == 0 else float(v)
+    return float
+
+
+def _quick_label(value) -> str:
+    return "full" if value == 0 and not isinstance(value, float) else config_value(value)
 
 
 class FieldRow(Horizontal):
@@ -130,7 +160,15 @@ class FieldRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(self.spec.label, classes="field-label")
+        if self.spec.quick:
+            quick = QuickChoice([(config_value(v), v) for v in self.spec.quick], self.value,
+                                order=_quick_order(self.spec.path), name=self.spec.path,
+                                classes="quick")
+            quick.tooltip = "←/→: " + ", ".join(_quick_label(v) for v in self.spec.quick)
+            yield quick
         control = make_control(self.spec.path, self.value)
+        if isinstance(control, Toggles):
+            self.add_class("-tall")
         if self.spec.hint:
             control.tooltip = self.spec.hint
         yield control
@@ -141,14 +179,20 @@ class FieldRow(Horizontal):
 
     def set_value(self, value) -> None:
         self.value = value
+        for quick in self.query(QuickChoice):
+            if quick.value != value:
+                quick.set_reactive(QuickChoice.value, value)  # shown, not re-applied
+                quick.refresh()
         control = self.control
-        if isinstance(control, Choice):
+        if isinstance(control, Toggles):
+            control.set_value(value)
+        elif isinstance(control, Choice):
             rule = rule_for(self.spec.path)
             v = config_value(value) if rule is not None and rule.kind == "bool" else value
             if control.value != v:
                 control.value = v
-        elif control.value != config_value(value):
-            control.value = config_value(value)
+        elif control.value != field_text(self.spec.path, value):
+            control.value = field_text(self.spec.path, value)
 
     def set_pending(self, pending: bool) -> None:
         if pending != self.has_class("-pending"):

@@ -29,8 +29,9 @@ from engine.errors import ConfigError
 
 from tui.format import config_value
 from tui.widgets.choice import Choice
+from tui.widgets.toggles import Toggles
 
-from tui.widgets.config.fields import GROUPS, FieldRow, rule_for
+from tui.widgets.config.fields import GROUPS, FieldRow, field_text, rule_for
 from tui.widgets.config.layers import MAX_LAYERS, LayerRow
 
 
@@ -194,17 +195,19 @@ class ConfigPane(VerticalScroll):
     def commit(self, path: str, raw) -> bool:
         """Try one edit; returns True when the draft changed."""
         old = self.draft.get(path)
-        if raw == old or (isinstance(raw, str) and raw.strip() == config_value(old)):
+        if raw == old or (isinstance(raw, str) and raw.strip() == field_text(path, old)):
             return False  # unchanged (or the old value put back after a refusal)
         try:
             new = self.draft.with_value(path, raw)
         except ConfigError as exc:
             reason = exc.reason if exc.path in (None, path) else f"{exc.path}: {exc.reason}"
-            self._set_error(path, f"{reason}; kept {config_value(old)}")
+            self._set_error(path, f"{reason}; kept {field_text(path, old)}")
             self._restore(path, old)
             return False
         self._set_error(path, "")
         self.draft = new
+        if path in self._rows:  # a quick stepper beside a typed field follows it
+            self._rows[path].set_value(new.get(path))
         self._update_visibility()
         self._update_pending()
         self.post_message(self.Changed(new, path))
@@ -229,7 +232,7 @@ class ConfigPane(VerticalScroll):
         for control in self.query(".control"):
             if control.name == path:
                 if isinstance(control, Input):
-                    control.value = config_value(value)
+                    control.value = field_text(path, value)
                 elif control.value != value:
                     control.value = value
 
@@ -280,6 +283,25 @@ class ConfigPane(VerticalScroll):
     def _selected(self, event: Choice.Changed) -> None:
         event.stop()
         self.commit(event.choice.name, event.value)
+
+    @on(Choice.Changed, ".quick")
+    def _stepped(self, event: Choice.Changed) -> None:
+        """A quick value beside a typed field: applied, and shown in the field."""
+        event.stop()
+        path = event.choice.name
+        if self.commit(path, event.value) and path in self._rows:
+            self._rows[path].set_value(self.draft.get(path))
+
+    @on(Toggles.Changed, ".control")
+    def _toggled(self, event: Toggles.Changed) -> None:
+        event.stop()
+        path = event.toggles.name
+        if not event.value:  # said in the toggles' own terms, not as a refused list
+            old = self.draft.get(path)
+            self._set_error(path, f"keep at least one input on; kept {config_value(old)}")
+            self._restore(path, old)
+            return
+        self.commit(path, event.value)
 
     @on(Input.Submitted, ".all-control")
     async def _all_units(self, event: Input.Submitted) -> None:
