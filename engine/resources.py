@@ -79,7 +79,7 @@ def _eval_rows(config: Config, n_train: int, n_test: int) -> set[int]:
         rows.update((min(n, EVAL_CHUNK_ROWS), n % EVAL_CHUNK_ROWS if n > EVAL_CHUNK_ROWS else 0))
         if n > LIVE_EVAL_ROWS:
             rows.add(LIVE_EVAL_ROWS)
-    if config.data.dataset not in ("iris", "csv"):
+    if config.data.dataset not in ("iris", "digits", "csv"):
         rows.add(GRID_ROWS)
     rows.discard(0)
     return rows
@@ -126,7 +126,7 @@ def estimate(config: Config, n_train: int, n_test: int, n_features: int,
     out = units[-1]
     # the split in float64, the whole table while it is split, the copies the network reads
     data = n * (n_features + 1) * 8.0 * 2 + n * (n_features + out) * b
-    if config.data.dataset not in ("iris", "csv"):
+    if config.data.dataset not in ("iris", "digits", "csv"):
         data += n * 2 * 8 * 2  # the raw 2-D points, kept with the split
     if 0 < t.batch_size < n_train:
         data += n_train * ((n_features + out) * b + 8)  # the epoch's shuffled copy
@@ -184,6 +184,8 @@ def data_shape(config: Config) -> tuple[int, int, int]:
         rows, features = csv_shape(d.path, label=d.label)
     elif d.dataset == "iris":
         rows, features = 150, 4
+    elif d.dataset == "digits":
+        rows, features = 1797, 64
     else:
         rows, features = d.samples, len(d.features)
     n_train, n_test = split_sizes(rows, d.train_ratio)

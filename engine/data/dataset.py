@@ -35,6 +35,8 @@ class Dataset:
     points_test: np.ndarray | None
     extent: tuple[float, float, float, float] | None
     class_names: tuple[str, ...] = ()
+    #: (rows, cols) when each row of features is an image's pixels, row by row (digits)
+    image_shape: tuple[int, int] | None = None
 
     @property
     def n_features(self) -> int:

@@ -217,6 +217,7 @@ def guess_the_mean(name: str) -> float:
 #: iris trained on past its target (space again after the stop), to step 500
 IRIS_ON = {"epochs": 100, "stop_at_target": False}
 IRIS_64 = (("model.layers[0].units", 64),)
+DIGITS_8 = (("model.layers[0].units", 8),)
 
 
 def iris_after(values: tuple = (), lo: int = 100, hi: int = 500) -> list:
@@ -391,6 +392,18 @@ FIGURES = {
         fig("rate 0.1: training loss", lambda: end("overfit-l2", STRONG_L2).train_loss,
             factor=1.15),
         fig("rate 0.1: test loss", lambda: end("overfit-l2", STRONG_L2).test_loss, factor=1.15),
+    ],
+    "digits": [
+        fig("the step the run stops at", lambda: run("digits").steps, factor=1.15),
+        fig("the epoch it stops at", lambda: end("digits").epoch, abs_tol=0),
+        fig("trained on to epoch 30: training accuracy",
+            lambda: run("digits", stop_at_target=False).final.train_accuracy, abs_tol=0.01),
+        fig("trained on to epoch 30: test accuracy",
+            lambda: run("digits", stop_at_target=False).final.test_accuracy, abs_tol=0.01),
+        fig("8 units: test accuracy at the end", lambda: end("digits", DIGITS_8).test_accuracy,
+            abs_tol=0.02),
+        fig("8 units: dead share at the end", lambda: dead(end("digits", DIGITS_8), 0),
+            abs_tol=0.01),
     ],
 }
 
