@@ -1,0 +1,138 @@
+"""The web server behind ``backprop-lab serve``: textual-serve, which runs the app's command
+once per browser connection (its own process, so its own run), with three changes:
+
+- it serves on a socket that is already bound (``cli.serve.listen``), so a bad address
+  or a busy port is refused before anything is printed as served;
+- it answers only requests that come from its own page: a WebSocket can be opened from any
+  site the browser visits, and on this machine only names of this machine are accepted,
+  so a page elsewhere cannot drive the app (cross-site WebSocket hijacking, DNS rebinding);
+- on Ctrl+C (SIGINT) or SIGTERM it ends each connection's app and exits, quietly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+
+from aiohttp import web
+from aiohttp.web_runner import GracefulExit
+from textual_serve.server import Server
+
+#: how long the apps get to quit when the server stops, in seconds
+QUIT_WAIT = 5.0
+LOCAL_NAMES = ("localhost",)
+
+
+def host_name(host_header: str) -> str:
+    """The name or address in a Host header, without its port: ``[::1]:80`` -> ``::1``."""
+    if host_header.startswith("["):
+        return host_header[1:].partition("]")[0]
+    if host_header.count(":") == 1:
+        return host_header.partition(":")[0]
+    return host_header
+
+
+def names_this_machine(name: str) -> bool:
+    """Whether a host name is one that only ever means this machine."""
+    import ipaddress
+
+    name = name.lower().rstrip(".")
+    if name in LOCAL_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def request_refusal(host_header: str | None, origin: str | None, *, local_only: bool) -> str | None:
+    """Why a request is refused, or None. A request names the server it was sent to (Host);
+    on a loopback address that must be a name of this machine. A browser request made by a
+    page (Origin) must come from a page of this same server."""
+    host = (host_header or "").strip()
+    if not host or any(c.isspace() or c in "/\\@?#" for c in host):
+        return "a request without a usable Host header"
+    if local_only and not names_this_machine(host_name(host)):
+        return "this server answers only requests addressed to this machine"
+    if origin is not None and origin.lower() not in (f"http://{host}".lower(),
+                                                      f"https://{host}".lower()):
+        return "a request from another site's page"
+    return None
+
+
+class AppServer(Server):
+    """textual-serve's server on a bound socket, guarded, and stopping its apps on exit."""
+
+    def __init__(self, command: str, sock: socket.socket, *, local_only: bool):
+        host, port = sock.getsockname()[:2]
+        super().__init__(command, host=host, port=port, title="backprop-lab")
+        self.sock = sock
+        self.local_only = local_only
+        self.connections: set[asyncio.Task] = set()
+
+    def initialize_logging(self) -> None:
+        """textual-serve's log, errors only: no banner, no line per request."""
+        super().initialize_logging()
+        import logging
+
+        logging.getLogger("textual-serve").setLevel(logging.WARNING)
+
+    async def on_startup(self, app: web.Application) -> None:
+        """Nothing to print: ``backprop-lab serve`` has said where it listens."""
+
+    async def _make_app(self) -> web.Application:
+        app = await super()._make_app()
+        app.middlewares.append(self.guard)
+        return app
+
+    @web.middleware
+    async def guard(self, request: web.Request, handler):
+        refusal = request_refusal(request.headers.get("Host"), request.headers.get("Origin"),
+                                  local_only=self.local_only)
+        if refusal:
+            raise web.HTTPForbidden(text=f"backprop-lab: {refusal}\n")
+        return await handler(request)
+
+    async def handle_index(self, request: web.Request):
+        # the page's WebSocket and static URLs use the name the browser used to reach us
+        # (checked by the guard), not the bound address, which may be 0.0.0.0
+        self.public_url = f"{request.scheme}://{request.host}"
+        return await super().handle_index(request)
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        task = asyncio.current_task()
+        self.connections.add(task)
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self.connections.discard(task)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Cancelling a connection makes textual-serve tell its app to quit and wait for it."""
+        tasks = list(self.connections)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=QUIT_WAIT)
+
+    def serve(self, debug: bool = False) -> None:
+        """Serve until SIGINT or SIGTERM."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.request_exit)
+        web.run_app(self._make_app(), sock=self.sock, handle_signals=False, loop=loop,
+                    print=None, access_log=None, shutdown_timeout=QUIT_WAIT)
+
+
+def serve(command: str, sock: socket.socket, *, local_only: bool) -> int:
+    """Serve ``command`` (one process per browser connection) on ``sock`` until stopped;
+    returns the exit status (0: stopped by a signal, as asked)."""
+    try:
+        AppServer(command, sock, local_only=local_only).serve()
+    except GracefulExit:
+        pass
+    return 0
