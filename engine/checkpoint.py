@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .atomic import write_atomic
 from .checkpoint_fields import (COUNTERS, OPTIMIZER_STATE, check_layers, check_order,
-                                check_steps, counters_from, shuffle_state_from)
+                                check_steps, counters_from, drawn_from, shuffle_state_from)
+from .data.drawn import MAX_DRAWN, Drawn
 from .errors import CheckpointError, ConfigError, choices
 from .errors import cut
 from .npz_guard import Member, read_npz
@@ -55,16 +56,20 @@ class Checkpoint:
     counters: dict  #: step, epoch, pos, seed, elapsed
     shuffle_state: dict | None
     order: np.ndarray | None = None  #: the current epoch's sample order
+    drawn: Drawn | None = None  #: the points of drawn data (its config names no file)
 
 
 def save_checkpoint(trainer, path: str | os.PathLike, *, title: str | None = None,
                     lesson: str | None = None) -> None:
     """Save ``trainer``'s weights, optimizer state, counters and config to ``path``."""
     base = trainer.preset
+    drawn, config = trainer.drawn, trainer.config
+    if drawn is not None:  # the points travel in the checkpoint, not in a file beside it
+        config = replace(config, data=replace(config.data, path=""))
     preset = Preset(name=base.name if base else "checkpoint",
                     title=title or (base.title if base else "Saved run"),
                     lesson=lesson or (base.lesson if base else "A saved training run."),
-                    config=trainer.config, pace=base.pace if base else DEFAULT_PACE)
+                    config=config, pace=base.pace if base else DEFAULT_PACE)
     net = trainer.network
     state = trainer.state()
     if net.n_params > MAX_PARAMS or state["order"].size > MAX_SAMPLES:
@@ -83,6 +88,8 @@ def save_checkpoint(trainer, path: str | os.PathLike, *, title: str | None = Non
     }
     for key, value in trainer.optimizer.state_arrays().items():
         arrays[f"opt_{key}"] = value
+    if drawn is not None:
+        arrays["drawn_xy"], arrays["drawn_values"] = drawn.xy, drawn.values
     write_atomic(path, lambda fh: np.savez(fh, **arrays))
 
 
@@ -98,6 +105,10 @@ def _member(name: str) -> Member | None:
         return Member("int", 1, MAX_SAMPLES)
     if name == "opt_steps":
         return Member("int", 0, 1)
+    if name == "drawn_xy":
+        return Member("float", 2, 2 * MAX_DRAWN)
+    if name == "drawn_values":
+        return Member("float", 1, MAX_DRAWN)
     return None
 
 
@@ -129,7 +140,9 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(f"{where}: counters: pos is {counters['pos']} but there is no saved order")
     preset = _stored_preset(files["preset_toml"], src, where)
     _check_layers_match(preset, shapes, where)
-    return Checkpoint(preset, params, shapes, optimizer, opt_state, counters, shuffle, order)
+    drawn = drawn_from(files.get("drawn_xy"), files.get("drawn_values"), preset.config, where)
+    return Checkpoint(preset, params, shapes, optimizer, opt_state, counters, shuffle, order,
+                      drawn)
 
 
 def _optimizer_state(files: dict, optimizer: str, shape: tuple, where: str) -> dict:
@@ -187,10 +200,16 @@ def restore(trainer, ckpt: Checkpoint, source: str = "checkpoint") -> None:
     if ckpt.optimizer != trainer.optimizer.name:
         raise CheckpointError(
             f"{source}: optimizer state is for '{ckpt.optimizer}', the config uses '{trainer.optimizer.name}'")
-    _check_position(ckpt, trainer.train_set[0].shape[0], trainer.batch_size, source)
+    n_train, batch = trainer.train_set[0].shape[0], trainer.batch_size
+    if ckpt.drawn is not None:  # the trainer will train on the checkpoint's points
+        n_train, batch = len(ckpt.drawn), trainer.config.training.batch_size
+        batch = n_train if batch == 0 or batch >= n_train else batch
+    _check_position(ckpt, n_train, batch, source)
     state = {**{k: ckpt.counters[k] for k in COUNTERS},
              "order": ckpt.order, "shuffle_state": ckpt.shuffle_state}
     trainer.state()  # refused (EngineError) while a run goes, before anything changes
+    if ckpt.drawn is not None:
+        trainer.set_points(ckpt.drawn)
     trainer.optimizer.load_state_arrays(ckpt.optimizer_state, net.params)
     net.params[...] = ckpt.params
     trainer.restore(state)

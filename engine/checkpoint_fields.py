@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from .errors import CheckpointError
+from .data.drawn import Drawn, check_fits, make_drawn
+from .errors import CheckpointError, DataError
 from .errors import cut
 
 COUNTERS = ("step", "epoch", "pos", "seed", "elapsed")
@@ -96,6 +97,28 @@ def check_steps(steps: np.ndarray | None, where: str) -> int:
     if steps is None:
         return 0
     return _int(int(steps[()]), "opt_steps", 0, MAX_COUNT, where)
+
+
+def drawn_from(xy: np.ndarray | None, values: np.ndarray | None, config, where: str) -> Drawn | None:
+    """Drawn points (``drawn_xy`` (n, 2) and ``drawn_values`` (n,)): both or neither,
+    only with drawn data, finite, inside the drawing area and fit for the stored config's
+    task and classes."""
+    if xy is None and values is None:
+        return None
+    if xy is None or values is None:
+        raise CheckpointError(f"{where}: drawn_xy and drawn_values come together; one is missing")
+    if config.data.dataset != "draw":
+        raise CheckpointError(f"{where}: drawn points, but its data is "
+                              f"'{cut(config.data.dataset, 20)}', not 'draw'")
+    if xy.ndim != 2 or xy.shape[1] != 2 or values.shape != (xy.shape[0],):
+        raise CheckpointError(f"{where}: drawn_xy must be (n, 2) and drawn_values (n,), got "
+                              f"{tuple(xy.shape)} and {tuple(values.shape)}")
+    drawn = make_drawn(xy, values)
+    try:
+        check_fits(drawn, task=config.task, classes=config.data.classes, source="drawn points")
+    except DataError as exc:
+        raise CheckpointError(f"{where}: {cut(exc, 140)}") from None
+    return drawn
 
 
 def check_layers(shapes: np.ndarray, n_params: int, max_params: int,

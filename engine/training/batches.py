@@ -32,7 +32,8 @@ class BatchOrder:
     def set_batch_size(self, batch_size: int) -> None:
         """A new batch size; the current epoch goes on from its start."""
         n = self.X.shape[0]
-        self.batch_size = n if batch_size == 0 or batch_size >= n else batch_size
+        # at least 1: drawn data may have no samples yet (it cannot train then)
+        self.batch_size = max(1, n if batch_size == 0 or batch_size >= n else batch_size)
         self.pos = 0
 
     @property
@@ -47,7 +48,7 @@ class BatchOrder:
     @property
     def progress(self) -> float:
         """How far into the current epoch, 0 <= progress < 1."""
-        return self.pos / self.n
+        return self.pos / self.n if self.n else 0.0
 
     def ends_epoch(self) -> bool:
         """Whether the next batch is the epoch's last."""

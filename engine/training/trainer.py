@@ -26,6 +26,7 @@ import numpy as np
 from ..config import Config, live_changes
 from ..data import Dataset
 from ..data.csv_text import Progress
+from ..data.drawn import EMPTY, Drawn, added, check_point, drawn_dataset, drawn_of, not_ready, undone
 from ..errors import ConfigError, EngineError
 from ..nn.network import Gradients
 from ..presets import Preset
@@ -36,7 +37,9 @@ from .health import layer_flags
 from .history import LossHistory
 from .probe import (boundary, evaluate, grid_inputs, live_rows, measure, plot_points,
                     unmeasured)
+from .neuron_maps import DEFAULT_RESOLUTION, NetworkState, check_param, network_state
 from .runner import Runner, SnapshotCallback
+from .path import PathRecorder
 from .snapshot import Boundary, LayerStats, Snapshot, frozen_array
 
 
@@ -66,6 +69,16 @@ class Trainer:
         self.weights_interval: float | None = None
         self._weights: tuple[tuple[np.ndarray, ...], int] | None = None
         self._weights_time = 0.0
+        #: seconds between network states (maps, W, b, gradients) in running snapshots
+        #: (None: never); ``map_resolution``: the maps' grid side (neuron_maps)
+        self.network_interval: float | None = None
+        self.map_resolution = DEFAULT_RESOLUTION
+        self._network: NetworkState | None = None
+        self._network_time = 0.0
+        self._network_cost = 0.0  #: seconds the last network state took
+        self._edits = 0  #: weights and biases set by hand (set_param)
+        self._view_grads: tuple[Gradients, int] | None = None  #: the last step's, for the view
+        self._path = PathRecorder()  #: the weights at the recorded steps (training.path)
         self._runner = Runner(self)
         self._build(config, config.training.seed, progress=progress)
 
@@ -97,7 +110,14 @@ class Trainer:
         self.data = data
         self.loss_name = config.loss_name(data.n_classes)
         self.network = build_network(config, data, seed)
-        dtype = self.network.dtype
+        self._use_data(data)
+        self._reset_run(seed)
+
+    def _use_data(self, data: Dataset) -> None:
+        """Make what depends on the data: the arrays the network reads, the evaluation
+        subsamples, the boundary grid, the points drawn on it, and whether it can train."""
+        self.data = data
+        config, dtype = self.config, self.network.dtype
         self._X = np.ascontiguousarray(data.X_train, dtype=dtype)
         self._Y = targets(config, data.y_train, data.n_classes, dtype)
         self._Xt = np.ascontiguousarray(data.X_test, dtype=dtype)
@@ -105,7 +125,11 @@ class Trainer:
         self._live = self._live_splits(seed=config.data.seed)
         self._grid_X = grid_inputs(data, self.grid_shape, dtype)
         self._points = plot_points(data)
-        self._reset_run(seed)
+        if config.data.dataset == "draw":
+            self._not_ready = not_ready(drawn_of(data), task=config.task,
+                                        classes=config.data.classes)
+        else:
+            self._not_ready = None if self._X.shape[0] else "the training split is empty"
 
     def _reset_run(self, seed: int) -> None:
         self.seed = seed
@@ -124,6 +148,7 @@ class Trainer:
         self._boundary: Boundary | None = None
         self._boundary_time = 0.0
         self._weights = None
+        self._network = self._view_grads = None
         self._start_history()
 
     def _start_history(self) -> None:
@@ -132,6 +157,7 @@ class Trainer:
         self._layer_stats: tuple[LayerStats, ...] = unmeasured(self.network)
         self._stats_step: int | None = None  #: the step ``_layer_stats`` was measured on
         self._last_grads: Gradients | None = None  #: the last step's, until measured
+        self._path.start(self.step_count, self.network.params)
         ev = self.evaluate()
         self._start_loss = ev["train_loss"]
         self._record_epoch(ev)
@@ -206,7 +232,7 @@ class Trainer:
         """Adopt a new config. Returns True when it needed new weights (data or model changed)."""
         if self.config.needs_new_weights(config):
             check_resources(config)  # raises before anything changes
-            data = build_dataset(config, progress)
+            data = self._data_for(config, progress)
             config.check(n_classes=data.n_classes)
             self._runner.submit(lambda: self._build(config, config.training.seed, data))
             return True
@@ -220,6 +246,94 @@ class Trainer:
         """Fresh weights from ``seed`` (default: the config's training seed), counters to zero."""
         seed = self.config.training.seed if seed is None else int(seed)
         self._runner.submit(lambda: self._reset_run(seed))
+
+    def set_param(self, layer: int, row: int, col: int | None, value: float | str) -> None:
+        """Set one weight ``W[row, col]`` of layer ``layer`` (0-based), or its bias
+        ``b[row]`` when ``col`` is None; the run goes on from the edited weights (the
+        optimizer keeps its state). Checked first (indices in range, a finite value within
+        ``neuron_maps.PARAM_RULE``): a refusal raises EngineError and nothing changes."""
+        checked = check_param(self.network, layer, row, col, value)
+        network = self.network
+        self._runner.submit(lambda: self._set_param(network, *checked))
+
+    def _set_param(self, network, layer: int, row: int, col: int | None, value: float) -> None:
+        if network is not self.network:
+            return  # the network was rebuilt since the edit was asked for: it no longer applies
+        dense = network.layers[layer]
+        if col is None:
+            dense.b[row] = value
+        else:
+            dense.W[row, col] = value
+        self._edits += 1
+
+    def _data_for(self, config: Config, progress: Progress | None) -> Dataset:
+        """The data a new config trains on: drawn points stay while the data stays drawn
+        from the same file (their features, classes or task may change)."""
+        old, new = self.config.data, config.data
+        if new.dataset == old.dataset == "draw" and new.path == old.path:
+            return drawn_dataset(self.drawn, task=config.task, classes=new.classes,
+                                 features=new.features)
+        return build_dataset(config, progress)
+
+    # ----- drawn data (commands, any thread) -------------------------------------------
+    @property
+    def drawn(self) -> Drawn | None:
+        """The points of drawn data, in drawing order (None: the data is not drawn)."""
+        return drawn_of(self.data) if self.config.data.dataset == "draw" else None
+
+    @property
+    def not_ready(self) -> str | None:
+        """Why training cannot start on the data (one line), or None when it can."""
+        return self._not_ready
+
+    def add_point(self, x: float, y: float, value: float) -> None:
+        """Draw a point at (x, y) with a class number or, for regression, a target. It is
+        checked now (DataError) and joins the points in force when it is applied (between
+        two steps); the weights stay, the new point trains from the next step on."""
+        point = check_point(x, y, value, task=self._drawing().task,
+                            classes=self.config.data.classes)
+        self._runner.submit(lambda: self._set_drawn(added(self.drawn, *point)))
+
+    def undo_point(self) -> None:
+        """Take away the last point drawn (applied like ``add_point``)."""
+        self._drawing()
+        self._runner.submit(lambda: self._set_drawn(undone(self.drawn)))
+
+    def clear_points(self) -> None:
+        """Take away every drawn point (applied like ``add_point``)."""
+        self._drawing()
+        self._runner.submit(lambda: self._set_drawn(EMPTY))
+
+    def set_points(self, drawn: Drawn) -> None:
+        """Train on these points from now on (a checkpoint's), keeping the weights."""
+        config = self._drawing()
+        drawn_dataset(drawn, task=config.task, classes=config.data.classes)  # raises if unfit
+        self._runner.submit(lambda: self._set_drawn(drawn))
+
+    def _drawing(self) -> Config:
+        if self.config.data.dataset != "draw":
+            raise ConfigError(f"points can be drawn only on drawn data, not on "
+                              f"'{self.config.data.dataset}'", path="data.dataset")
+        return self.config
+
+    def _set_drawn(self, drawn: Drawn | None) -> None:
+        """Train on ``drawn`` from the next step: new data, the same weights and optimizer
+        state; the batch order starts a new pass over the points. A run pauses when the
+        points can no longer train (``not_ready``)."""
+        d = self.config.data
+        if d.dataset != "draw" or drawn is None:
+            return  # the data changed since the command was sent
+        try:
+            data = drawn_dataset(drawn, task=self.config.task, classes=d.classes,
+                                 features=d.features)
+        except EngineError:
+            return  # valid when sent, not with a change made since: keep the points in force
+        self._use_data(data)
+        rng = self._batches.rng
+        self._batches = BatchOrder(self._X, self._Y, self.config.training.batch_size, self.seed)
+        self._batches.rng = rng
+        if self._not_ready is not None:
+            self._runner.pause()
 
     def _merge_training(self, values: dict) -> None:
         config = self.config
@@ -320,6 +434,7 @@ class Trainer:
             self._diverge(f"the weights became inf/NaN at step {self.step_count + 1}")
             return False, None
         self.step_count += 1
+        self._path.add(self.step_count, params)
         self._last_grads = grads  # measured when a snapshot wants it, before the next step
         if ends_epoch:
             self.epoch += 1
@@ -339,7 +454,7 @@ class Trainer:
         strides); ``latest`` then still shows the previous one, and None is returned.
         """
         with self.still("step it"):
-            if self.diverged:
+            if self.diverged or self._not_ready is not None:
                 return self.latest
             start = time.perf_counter()
             taken = 0
@@ -368,6 +483,8 @@ class Trainer:
         the machine's speed. ``on_snapshot`` receives a snapshot at most ``snapshot_hz``
         times a second, and the final one; ``on_epoch`` a snapshot at every epoch end.
         """
+        if self._not_ready is not None:
+            return self.snapshot()
         return self._runner.run(max_steps=max_steps, max_epochs=max_epochs,
                                 target_loss=target_loss, target_accuracy=target_accuracy,
                                 on_snapshot=on_snapshot, on_epoch=on_epoch)
@@ -465,6 +582,8 @@ class Trainer:
         one its fixed subsamples of large splits (``LIVE_EVAL_ROWS``)."""
         if ev is None:
             ev = self._live_evaluate() if self.running else self.evaluate()
+        if self._last_grads is not None:  # kept for the network view past their measuring
+            self._view_grads = (self._last_grads, self.step_count)
         self._measure_last()
         now = time.perf_counter()
         if self._grid_X is not None and (
@@ -482,10 +601,13 @@ class Trainer:
             lr=self.optimizer.lr, elapsed=self._elapsed, steps_per_sec=self._speed,
             layers=self._layer_stats, history=self._history.frozen(), task=self.config.task,
             n_classes=self.data.n_classes, boundary=self._boundary, points=self._points,
-            diverged_step=self._diverged_step, reason=self._reason, seed=self.seed,
+            diverged_step=self._diverged_step, reason=self._not_ready or self._reason,
+            seed=self.seed,
             stats_step=self._stats_step, sampled=bool(ev.get("sampled")),
             flags=layer_flags(self._layer_stats, ev["train_loss"], self._start_loss),
             weights=weights[0] if weights else None, weights_step=weights[1] if weights else None,
+            network=self._network_state(now),
+            path=self._path.frozen(self.step_count, self.network.params),
         )
 
     def _copy_weights(self, now: float) -> tuple[tuple[np.ndarray, ...], int] | None:
@@ -499,6 +621,24 @@ class Trainer:
                                    for layer in self.network.layers), self.step_count)
             self._weights_time = now
         return self._weights
+
+    def _network_state(self, now: float) -> NetworkState | None:
+        """The network view's state for a snapshot: made now when asked and due (while a
+        run goes, at most every ``network_interval`` seconds and at most a tenth of the
+        time), else the last one."""
+        if self.network_interval is None:
+            self._network = None
+            return None
+        last = self._network
+        stale = last is None or (last.step, last.edits) != (self.step_count, self._edits)
+        wait = max(self.network_interval, 10 * self._network_cost)
+        if not self.running or (stale and now - self._network_time >= wait):
+            grads, grads_step = self._view_grads or (None, None)
+            self._network = network_state(self.network, self.data, grads, grads_step,
+                                          self.step_count, self._edits, self.map_resolution)
+            self._network_time = time.perf_counter()
+            self._network_cost = self._network_time - now
+        return self._network
 
     def snapshot(self) -> Snapshot:
         """The latest snapshot; made fresh when no run is going."""

@@ -58,7 +58,7 @@ def test_errors_name_the_key_path_and_what_is_allowed(section, key, value, messa
     ({"data": {"dataset": "spiral", "classes": 3}, "model": {"output": "sigmoid", "loss": "bce"}}, "loss 'bce' is for 2 classes, the data has 3"),
     ({"data": {"dataset": "plane"}, "model": {"output": "sigmoid", "loss": "bce"}}, "regression data needs loss 'mse'"),
     ({"data": {"dataset": "csv"}}, "data.path: dataset 'csv' needs data.path"),
-    ({"data": {"dataset": "xor", "classes": 3}}, "data.classes: only 'spiral' has a choice of classes"),
+    ({"data": {"dataset": "xor", "classes": 3}}, "data.classes: only 'spiral' and 'draw' have a choice of classes"),
     ({"extra": {}}, "extra: unknown key; allowed: 'data', 'model' or 'training'"),
 ])
 def test_cross_field_errors(d, message):
