@@ -310,7 +310,7 @@ class Config:
     @property
     def task(self) -> str:
         d = self.data
-        if d.dataset in REGRESSION or (d.dataset == "csv" and d.task == "regression"):
+        if d.dataset in REGRESSION or (d.dataset in ("csv", "draw") and d.task == "regression"):
             return "regression"
         return "classification"
 
@@ -323,7 +323,7 @@ class Config:
             return 3
         if d.dataset == "digits":
             return 10
-        if d.dataset == "spiral":
+        if d.dataset in ("spiral", "draw"):
             return d.classes
         if d.dataset in CLASSIFICATION:
             return 2
@@ -363,8 +363,9 @@ class Config:
             if not d.label:
                 raise ConfigError("dataset 'csv' needs the label column's name", source=source,
                                   path="data.label")
-        if d.classes != 2 and d.dataset != "spiral":
-            raise ConfigError(f"only 'spiral' has a choice of classes, not '{d.dataset}'",
+        if d.classes != 2 and d.dataset not in ("spiral", "draw"):
+            raise ConfigError(f"only 'spiral' and 'draw' have a choice of classes, not "
+                              f"'{d.dataset}'",
                               source=source, path="data.classes")
         if d.dataset in ("iris", "digits", "csv") and tuple(d.features) != ("x1", "x2"):
             raise ConfigError(f"'{d.dataset}' uses its own columns as inputs; remove data.features",

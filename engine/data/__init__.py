@@ -13,8 +13,9 @@ from .synthetic import CLASSIFICATION, EXTENT, REGRESSION, check_noise, make_syn
 from .csv_text import Progress
 from .tables import load_csv, load_iris, parse_csv, read_csv, read_iris
 from .digits import load_digits, read_digits
+from .drawn import load_drawn
 
-DATASETS = CLASSIFICATION + REGRESSION + ("iris", "digits", "csv")
+DATASETS = CLASSIFICATION + REGRESSION + ("iris", "digits", "csv", "draw")
 
 
 def make_dataset(name: str, *, samples: int = 400, noise: float = 0.0, train_ratio: float = 0.5,
@@ -31,6 +32,8 @@ def make_dataset(name: str, *, samples: int = 400, noise: float = 0.0, train_rat
     ``csv_task``. ``digits`` (8×8 images, pixels / 16) is used like iris. ``standardize``
     applies to iris, digits and csv only (train statistics).
     ``progress(bytes_read, bytes_total)`` is told how a CSV file's load goes.
+    ``draw`` is points drawn by hand (``engine.data.drawn``): those of the CSV file
+    ``csv_path`` (none without one), with ``classes``, ``csv_task`` and ``features``.
     """
     if name not in DATASETS:
         raise DataError(f"unknown data set '{name}'; data sets are {choices(DATASETS)}")
@@ -42,6 +45,8 @@ def make_dataset(name: str, *, samples: int = 400, noise: float = 0.0, train_rat
             raise DataError("the 'csv' data set needs a file (csv_path) and a label column")
         return load_csv(csv_path, label=label, task=csv_task, standardize=standardize,
                         train_ratio=train_ratio, seed=seed, progress=progress)
+    if name == "draw":
+        return load_drawn(csv_path, task=csv_task, classes=classes, features=features)
     if name == "iris":
         return load_iris(train_ratio=train_ratio, seed=seed, standardize=standardize)
     if name == "digits":
