@@ -55,6 +55,25 @@ class Session:
         goes (None: not at all)."""
         self._trainer.weights_interval = interval
 
+    @property
+    def network_wanted(self) -> tuple[float, int] | None:
+        """What ``want_network`` last asked: (interval, resolution), or None."""
+        t = self._trainer
+        return None if t.network_interval is None else (t.network_interval, t.map_resolution)
+
+    def want_network(self, interval: float | None, resolution: int | None = None) -> None:
+        """Ask for the network state (per-unit maps on a ``resolution``-sided grid, W, b,
+        the last gradients) in snapshots, made every ``interval`` seconds while a run goes
+        (None: not at all)."""
+        self._trainer.network_interval = interval
+        if resolution is not None:
+            self._trainer.map_resolution = int(resolution)
+
+    def set_param(self, layer: int, row: int, col: int | None, value: float | str) -> None:
+        """Set one weight (or, with ``col`` None, a bias): ``Trainer.set_param``; raises
+        EngineError with the reason when the value is refused."""
+        self._trainer.set_param(layer, row, col, value)
+
     def refresh(self) -> Snapshot:
         """The latest snapshot, made afresh when no run goes (e.g. after asking for weights)."""
         return self._trainer.snapshot()

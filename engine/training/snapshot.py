@@ -166,6 +166,10 @@ class Snapshot:
     #: (so a sampled snapshot's are of the subsamples too); None for regression
     confusion_train: np.ndarray | None = None
     confusion_test: np.ndarray | None = None
+    #: the network view's ``engine.training.neuron_maps.NetworkState`` (weights, biases,
+    #: last gradients, per-unit maps) when the trainer was asked for it
+    #: (``Trainer.network_interval``); None otherwise
+    network: object | None = None
 
     def __post_init__(self) -> None:
         # an accuracy from ``probe.evaluate`` carries the matrix it was counted from: the
