@@ -607,7 +607,6 @@ class Trainer:
             flags=layer_flags(self._layer_stats, ev["train_loss"], self._start_loss),
             weights=weights[0] if weights else None, weights_step=weights[1] if weights else None,
             network=self._network_state(now),
-            network=self._network_state(now),
             path=self._path.frozen(self.step_count, self.network.params),
         )
 
