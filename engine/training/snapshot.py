@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .path import WeightPath
+
 #: run states a snapshot can report
 STATES = ("idle", "running", "paused", "finished", "diverged")
 
@@ -124,6 +126,24 @@ class Boundary:
 
 
 @dataclass(frozen=True)
+class Samples:
+    """A fixed set of images of one split and the class the network predicts for each.
+
+    The set is the split's first ``k`` rows (a split is already shuffled); ``images``
+    are those rows' features, the network's inputs, each ``shape[0] * shape[1]`` pixels
+    row by row."""
+
+    split: str  #: "test" (or "train" when there is no test split)
+    rows: np.ndarray  #: (k,) int, the rows of the split shown
+    images: np.ndarray  #: (k, pixels) float64
+    true: np.ndarray  #: (k,) int, each image's class
+    predicted: np.ndarray  #: (k,) int, the class the network predicts at ``step``
+    shape: tuple[int, int]  #: (rows, cols) of one image
+    class_names: tuple[str, ...]  #: (n_classes,) the names of the classes, () if unnamed
+    step: int  #: the step whose weights predicted
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything a display needs about the run, at one step."""
 
@@ -147,6 +167,8 @@ class Snapshot:
     points: Points | None = None  #: the data to draw on top of the boundary
     diverged_step: int | None = None  #: set when state == "diverged"
     reason: str | None = None  #: why the run stopped or diverged, one line
+    #: why training cannot start on the data (drawn data without a point of each class)
+    not_ready: str | None = None
     loss_includes_penalty: bool = False
     seed: int = 0
     #: the losses and accuracies are of fixed subsamples of large splits (a snapshot made
@@ -166,10 +188,15 @@ class Snapshot:
     #: (so a sampled snapshot's are of the subsamples too); None for regression
     confusion_train: np.ndarray | None = None
     confusion_test: np.ndarray | None = None
+    #: image data only (``Dataset.image_shape``): fixed test images and what the network
+    #: predicts for them at this step
+    samples: Samples | None = None
     #: the network view's ``engine.training.neuron_maps.NetworkState`` (weights, biases,
     #: last gradients, per-unit maps) when the trainer was asked for it
     #: (``Trainer.network_interval``); None otherwise
     network: object | None = None
+    #: the weights at the run's recorded steps and now (``engine.training.path``)
+    path: WeightPath | None = None
 
     def __post_init__(self) -> None:
         # an accuracy from ``probe.evaluate`` carries the matrix it was counted from: the

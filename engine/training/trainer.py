@@ -36,11 +36,11 @@ from .build import build_dataset, build_network, build_optimizer, lr_at, targets
 from .health import layer_flags
 from .history import LossHistory
 from .probe import (boundary, evaluate, grid_inputs, live_rows, measure, plot_points,
-                    unmeasured)
+                    predict_samples, sample_images, unmeasured)
 from .neuron_maps import DEFAULT_RESOLUTION, NetworkState, check_param, network_state
 from .runner import Runner, SnapshotCallback
 from .path import PathRecorder
-from .snapshot import Boundary, LayerStats, Snapshot, frozen_array
+from .snapshot import Boundary, LayerStats, Samples, Snapshot, frozen_array
 
 
 #: a split larger than this is evaluated on a fixed subsample of this many rows for the
@@ -69,6 +69,7 @@ class Trainer:
         self.weights_interval: float | None = None
         self._weights: tuple[tuple[np.ndarray, ...], int] | None = None
         self._weights_time = 0.0
+        self._sample_set: tuple[Dataset, Samples | None] | None = None  #: (data, its images)
         #: seconds between network states (maps, W, b, gradients) in running snapshots
         #: (None: never); ``map_resolution``: the maps' grid side (neuron_maps)
         self.network_interval: float | None = None
@@ -601,14 +602,23 @@ class Trainer:
             lr=self.optimizer.lr, elapsed=self._elapsed, steps_per_sec=self._speed,
             layers=self._layer_stats, history=self._history.frozen(), task=self.config.task,
             n_classes=self.data.n_classes, boundary=self._boundary, points=self._points,
-            diverged_step=self._diverged_step, reason=self._not_ready or self._reason,
-            seed=self.seed,
+            diverged_step=self._diverged_step, reason=self._reason, seed=self.seed,
+            not_ready=self._not_ready,
             stats_step=self._stats_step, sampled=bool(ev.get("sampled")),
             flags=layer_flags(self._layer_stats, ev["train_loss"], self._start_loss),
             weights=weights[0] if weights else None, weights_step=weights[1] if weights else None,
+            samples=self._samples(),
             network=self._network_state(now),
             path=self._path.frozen(self.step_count, self.network.params),
         )
+
+    def _samples(self) -> Samples | None:
+        """The data's fixed sample images with the network's predictions now (image data
+        only); the images are picked once per data set."""
+        if self._sample_set is None or self._sample_set[0] is not self.data:
+            self._sample_set = (self.data, sample_images(self.data))
+        images = self._sample_set[1]
+        return None if images is None else predict_samples(self.network, images, self.step_count)
 
     def _copy_weights(self, now: float) -> tuple[tuple[np.ndarray, ...], int] | None:
         """The weights for a snapshot: copied now when asked and due, else the last copy."""
