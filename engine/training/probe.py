@@ -9,12 +9,13 @@ weights before and after its update, and the activations of its mini-batch.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from ..data import Dataset, feature_map
 from ..nn.network import Gradients, Network
-from .snapshot import Boundary, LayerStats, Points, frozen_array
+from .snapshot import Boundary, LayerStats, Points, Samples, frozen_array
 
 
 #: rows evaluated at once: memory for evaluation stays bounded however large the split
@@ -135,6 +136,30 @@ def plot_points(data: Dataset) -> Points | None:
         return None
     return Points(frozen_array(data.points_train), frozen_array(data.y_train),
                   frozen_array(data.points_test), frozen_array(data.y_test), data.extent)
+
+
+#: images a snapshot of image data carries with their predictions
+SAMPLE_IMAGES = 40
+
+
+def sample_images(data: Dataset, count: int = SAMPLE_IMAGES) -> Samples | None:
+    """The first ``count`` test images (train images without a test split), not yet
+    predicted (``predict_samples``); None for data that is not images."""
+    if data.image_shape is None:
+        return None
+    split = "test" if data.n_test else "train"
+    X, y = (data.X_test, data.y_test) if data.n_test else (data.X_train, data.y_train)
+    k = min(count, X.shape[0])
+    return Samples(split, frozen_array(np.arange(k)), frozen_array(X[:k], np.float64),
+                   frozen_array(y[:k], np.int64), frozen_array(np.zeros(k), np.int64),
+                   tuple(data.image_shape), tuple(data.class_names), -1)
+
+
+def predict_samples(network: Network, samples: Samples, step: int) -> Samples:
+    """``samples`` with the classes the network predicts for them now, at ``step``."""
+    with np.errstate(all="ignore"):
+        out = network.infer(np.asarray(samples.images, dtype=network.dtype))[1]
+    return replace(samples, predicted=frozen_array(predicted_classes(out), np.int64), step=step)
 
 
 def unmeasured(network: Network) -> tuple[LayerStats, ...]:

@@ -123,3 +123,23 @@ def test_train_digits_runs_headless_with_a_ten_class_matrix(capsys):
     out = capsys.readouterr().out
     assert "confusion, test (539 rows" in out
     assert "Traceback" not in out
+
+
+def test_snapshots_carry_the_first_test_images_with_the_networks_predictions():
+    from engine.training.trainer import Trainer
+
+    trainer = Trainer(load_preset("digits"))
+    snap = trainer.step(50)
+    s = snap.samples
+    data = trainer.data
+    k = len(s.rows)
+    assert s.split == "test" and s.shape == (8, 8) and k == 40 and s.step == snap.step == 50
+    assert np.array_equal(s.images, data.X_test[:k]) and np.array_equal(s.true, data.y_test[:k])
+    out = trainer.network.infer(data.X_test[:k])[1]
+    assert np.array_equal(s.predicted, out.argmax(axis=1))
+    assert s.class_names == data.class_names
+    assert not s.images.flags.writeable and not s.predicted.flags.writeable
+    later = trainer.step(200).samples
+    assert later.step == 250 and np.array_equal(later.images, s.images)
+    assert np.array_equal(later.predicted, trainer.network.infer(data.X_test[:k])[1].argmax(axis=1))
+    assert Trainer(load_preset("xor")).snapshot().samples is None  # not images
