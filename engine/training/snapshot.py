@@ -191,9 +191,6 @@ class Snapshot:
     #: image data only (``Dataset.image_shape``): fixed test images and what the network
     #: predicts for them at this step
     samples: Samples | None = None
-    #: image data only (``Dataset.image_shape``): fixed test images and what the network
-    #: predicts for them at this step
-    samples: Samples | None = None
     #: the network view's ``engine.training.neuron_maps.NetworkState`` (weights, biases,
     #: last gradients, per-unit maps) when the trainer was asked for it
     #: (``Trainer.network_interval``); None otherwise
