@@ -70,7 +70,6 @@ class Trainer:
         self._weights: tuple[tuple[np.ndarray, ...], int] | None = None
         self._weights_time = 0.0
         self._sample_set: tuple[Dataset, Samples | None] | None = None  #: (data, its images)
-        self._sample_set: tuple[Dataset, Samples | None] | None = None  #: (data, its images)
         #: seconds between network states (maps, W, b, gradients) in running snapshots
         #: (None: never); ``map_resolution``: the maps' grid side (neuron_maps)
         self.network_interval: float | None = None
@@ -609,18 +608,9 @@ class Trainer:
             flags=layer_flags(self._layer_stats, ev["train_loss"], self._start_loss),
             weights=weights[0] if weights else None, weights_step=weights[1] if weights else None,
             samples=self._samples(),
-            samples=self._samples(),
             network=self._network_state(now),
             path=self._path.frozen(self.step_count, self.network.params),
         )
-
-    def _samples(self) -> Samples | None:
-        """The data's fixed sample images with the network's predictions now (image data
-        only); the images are picked once per data set."""
-        if self._sample_set is None or self._sample_set[0] is not self.data:
-            self._sample_set = (self.data, sample_images(self.data))
-        images = self._sample_set[1]
-        return None if images is None else predict_samples(self.network, images, self.step_count)
 
     def _samples(self) -> Samples | None:
         """The data's fixed sample images with the network's predictions now (image data
