@@ -6,12 +6,10 @@ The numbers come from ``engine.analysis.landscape``; this module only writes the
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from engine.analysis.landscape import (LOSS_NOTE, MAX_RESOLUTION, MIN_RESOLUTION, Landscape,
-                                       landscape)
+                                       landscape, log_bands)
 from engine.opening import open_run
 from engine.resources import check_resources
 
@@ -25,23 +23,9 @@ PATH_MARKS = {"path": "*", "start": "S", "now": "X"}
 PATH_ROWS = 40  #: path points listed in the text form at most (evenly spaced)
 
 
-def bands(loss: np.ndarray, levels: int = len(BANDS)) -> np.ndarray:
-    """Each grid value's band 0..levels-1 on a log scale between the grid's finite min and
-    max (the top band also holds inf), (rows, cols) int."""
-    finite = loss[np.isfinite(loss)]
-    if finite.size == 0:
-        return np.full(loss.shape, levels - 1)
-    lo, hi = float(finite.min()), float(finite.max())
-    with np.errstate(all="ignore"):
-        t = np.log1p(np.maximum(loss - lo, 0.0)) / math.log1p(hi - lo) if hi > lo \
-            else np.zeros(loss.shape)
-    t = np.where(np.isfinite(t), t, 1.0)
-    return np.clip((t * levels).astype(np.intp), 0, levels - 1)
-
-
 def map_lines(ls: Landscape) -> list[str]:
     """The grid as characters (top row: the largest b), path marks on top."""
-    grid = np.array(list(BANDS))[bands(ls.loss)][::-1].copy()
+    grid = np.array(list(BANDS))[log_bands(ls.loss, len(BANDS))][::-1].copy()
     rows = grid.shape[0]
     marks = [(p, PATH_MARKS["path"]) for p in ls.path[1:-1]]
     marks += [(ls.path[0], PATH_MARKS["start"]), (ls.path[-1], PATH_MARKS["now"])]

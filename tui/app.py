@@ -475,6 +475,12 @@ class BackpropLab(App):
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
+    def action_landscape(self) -> None:
+        """Open the loss landscape (tui/screens/landscape.py); training goes on."""
+        from tui.screens.landscape import LandscapeScreen
+
+        self.push_screen(LandscapeScreen(self.session))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_help()))
 

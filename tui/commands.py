@@ -76,6 +76,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("app", "metrics", "m", "m", "Metrics",
             "Classification metrics: the confusion matrix and each class's accuracy, test "
             "split (s: train)", "Confusion matrix", footer=False),
+    Command("app", "landscape", "k", "k", "Landscape",
+            "Loss landscape: the loss over a 2-D slice of weight space and the optimizer's "
+            "path on it, live (d: directions, c: re-centre)", "Loss landscape",
+            footer=False),
     Command("app", "quit", "ctrl+c", "ctrl+c", "Quit", "Quit", footer=False, priority=True),
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.analysis import explain as ex
+from engine.analysis import landscape as landscape_
 from engine.config import Config
 from engine.data import Dataset
 from engine.presets import Preset
@@ -77,6 +78,12 @@ class Session:
     def refresh(self) -> Snapshot:
         """The latest snapshot, made afresh when no run goes (e.g. after asking for weights)."""
         return self._trainer.snapshot()
+
+    def landscape_parts(self, cells: int):
+        """What a loss landscape of ``cells`` grid points is computed from, taken without
+        stopping a run (``engine.analysis.landscape.parts``): a network of the run's shape,
+        the loss's name, the training rows and whether they are a sample."""
+        return landscape_.parts(self._trainer, cells)
 
     def current_as_preset(self) -> Preset | Config:
         """The run's current config, as its preset when it has one (for a comparison)."""

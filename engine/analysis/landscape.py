@@ -284,6 +284,22 @@ def compute(network: Network, loss_name: str, X: np.ndarray, Y: np.ndarray,
                      int(X.shape[0]), sampled)
 
 
+def log_bands(loss: np.ndarray, levels: int = 10) -> np.ndarray:
+    """Each value's contour band 0..levels-1 (rows, cols) int: equal steps of
+    log(1 + loss - min) between the grid's finite min and max; inf is in the top band."""
+    loss = np.asarray(loss, np.float64)
+    finite = loss[np.isfinite(loss)]
+    if finite.size == 0:
+        return np.full(loss.shape, levels - 1, np.intp)
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi <= lo:
+        return np.zeros(loss.shape, np.intp)
+    with np.errstate(all="ignore"):
+        t = np.log1p(np.maximum(loss - lo, 0.0)) / np.log1p(hi - lo)
+    t = np.where(np.isfinite(t), t, 1.0)
+    return np.clip((t * levels).astype(np.intp), 0, levels - 1)
+
+
 # ----- curvature -------------------------------------------------------------------------
 def hessian(trainer: Trainer, params: np.ndarray | None = None, h: float = 1e-5) -> np.ndarray:
     """The Hessian (n_params, n_params) of the full-batch training loss (data loss plus
@@ -326,5 +342,5 @@ def critical_lr(trainer: Trainer, params: np.ndarray | None = None) -> float:
 
 
 __all__ = ["KINDS", "LOSS_NOTE", "Landscape", "Slice", "choose_slice", "compute",
-           "critical_lr", "hessian", "lambda_max", "landscape", "own_slice", "param_labels", "parts",
+           "critical_lr", "hessian", "log_bands", "lambda_max", "landscape", "own_slice", "param_labels", "parts",
            "pca_slice", "random_directions", "random_slice", "window"]
