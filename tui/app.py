@@ -31,7 +31,9 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
+from engine.atomic import write_atomic
 from engine.checkpoint import save_checkpoint
+from engine.data.drawn import drawn_csv
 from engine.errors import EngineError
 from engine.opening import Opened, open_run
 from engine.presets import Preset, save_preset
@@ -427,17 +429,28 @@ class BackpropLab(App):
         def attempt(path: str) -> str | None:
             if not path.endswith(".toml"):
                 path += ".toml"
-            if (refusal := replace_ok(path)) is not None:
-                return refusal
+        # drawn points go in a CSV file beside the preset, which names it
+        drawn = self.trainer.drawn if config.data.dataset == "draw" else None
+
+            points = str(Path(path).with_name(f"{Path(path).stem}-points.csv"))
+            for target in (path, points) if drawn is not None else (path,):
+                if (refusal := replace_ok(target)) is not None:
+                    return refusal
+            exported = config
+            if drawn is not None:
+                exported = replace(config, data=replace(config.data, path=Path(points).name))
             preset = Preset(name=Path(path).stem,
                             title=base.title if base else "My experiment",
                             lesson=base.lesson if base else "An experiment made in backprop-lab.",
-                            config=config, pace=self.trainer.pace)
+                            config=exported, pace=self.trainer.pace)
             try:
                 save_preset(preset, path)
             except (EngineError, OSError) as exc:
                 return str(exc)
-            self.notify(path, title="Preset exported", timeout=4)
+                if drawn is not None:
+                    write_atomic(points, drawn_csv(drawn, config.task).encode("utf-8"))
+            self.notify(path + (f" and {len(drawn)} points in {Path(points).name}"
+                                if drawn is not None else ""), title="Preset exported", timeout=4)
             return None
 
         self.push_screen(PathPrompt("Export the configuration as a preset", 

@@ -63,6 +63,15 @@ COMMANDS: tuple[Command, ...] = (
             "Batch loss", footer=False),
     Command("main", "toggle_points", "d", "d", "Points",
             "Show or hide the data points on the boundary", "Data points", footer=False),
+    Command("main", "toggle_test", "T", "T", "Test pts",
+            "Show or hide the test points on the boundary (d: all points)", "Show test data",
+            footer=False),
+    Command("main", "toggle_discrete", "z", "z", "Discrete",
+            "Discretize the output: hard class regions (regression: bands), not confidence "
+            "shading", "Discretize output", footer=False),
+    Command("main", "toggle_draw", "D", "D", "Draw",
+            "Draw mode on the boundary pane (draw data): your own points, keys below",
+            "Draw points", footer=False),
     Command("main", "toggle_weights", "w", "w", "Weights", "Show or hide the weights heatmap",
             "Weights heatmap", footer=False),
     Command("app", "toggle_theme", "t", "t", "Theme", "Light or dark theme", "Light / dark",
@@ -86,6 +95,16 @@ COMMANDS: tuple[Command, ...] = (
 #: the footer shows ``+`` and ``[`` for the pairs +/- and [/]
 PAIRS = {"lr_up": "+/-", "faster": "[/]"}
 
+
+#: the keys of draw mode (D), which the boundary pane answers while it draws
+DRAW_KEYS = (
+    ("←↑↓→", "Draw mode: move the cursor on the boundary pane"),
+    ("0-9", "Draw mode: add a point of that class at the cursor (regression: - 0 + "
+            "add -1, 0, +1)"),
+    ("click", "Draw mode: left adds the current class there, right the next class"),
+    ("u", "Draw mode: take back the last point"),
+    ("C", "Draw mode: clear every point (C twice when there are many)"),
+)
 
 def bindings(owner: str) -> list[Binding]:
     """The key bindings of ``owner`` ("app" or "main")."""
@@ -111,6 +130,7 @@ def help_rows() -> list[tuple[str, str]]:
     rows.append(("tab", "Move between fields; enter or tab confirms a value"))
     rows.append(("esc", "Leave the config fields: keys go back to training"))
     return rows
+    rows.extend(DRAW_KEYS)
 
 
 def palette() -> Iterator[Command]:

@@ -75,6 +75,22 @@ class Session:
         EngineError with the reason when the value is refused."""
         self._trainer.set_param(layer, row, col, value)
 
+    # ----- drawn data: checked now, applied between two steps (``Trainer.add_point``) -----
+    @property
+    def drawing(self) -> bool:
+        """Whether the run's data is drawn by hand (points can be added)."""
+        return self._trainer.config.data.dataset == "draw"
+
+    def add_point(self, x: float, y: float, value: float) -> None:
+        """Draw a point (a class number, or a target); raises EngineError when refused."""
+        self._trainer.add_point(x, y, value)
+
+    def undo_point(self) -> None:
+        self._trainer.undo_point()
+
+    def clear_points(self) -> None:
+        self._trainer.clear_points()
+
     def refresh(self) -> Snapshot:
         """The latest snapshot, made afresh when no run goes (e.g. after asking for weights)."""
         return self._trainer.snapshot()

@@ -133,9 +133,9 @@ def not_ready(drawn: Drawn, *, task: str, classes: int) -> str | None:
     """Why training cannot start on these points (one line), or None when it can: it
     needs a point (regression) or a point of every class (classification)."""
     if len(drawn) == 0:
-        keys = f"0-{classes - 1} add a point of that class" if task == "classification" \
-            else "- 0 + add a target of -1, 0 or +1"
-        return f"no points yet: press D on the boundary pane and draw (keys {keys})"
+        keys = f"0-{classes - 1} to draw a point of that class" if task == "classification" \
+            else "- 0 + to draw a target of -1, 0 or +1"
+        return f"no points yet: press D, then {keys}"
     if task == "regression":
         return None
     present = set(drawn.values.astype(np.int64).tolist())

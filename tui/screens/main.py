@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
+from engine.errors import EngineError
 from engine.training.snapshot import Snapshot
 
 from tui.commands import bindings
@@ -133,9 +134,7 @@ class MainScreen(Screen):
         drew = panes.loss.show(snap.history, urgent=urgent, live=live)
         drew = panes.boundary.show(snap.boundary, snap.points, snap.n_classes, note,
                                    urgent=urgent, hold=drew) or drew
-        legend = panes.boundary.legend()
-        if panes.boundary_box.border_subtitle != legend:
-            panes.boundary_box.border_subtitle = legend
+        self._boundary_titles()
         drew = panes.grads.show(snap.layers, snap.flags, urgent=urgent) or drew
         flagged = panes.grads.flagged()  # on the border, where it always fits
         if panes.grads_box.border_subtitle != flagged:
@@ -203,6 +202,8 @@ class MainScreen(Screen):
     async def use_session(self, session: Session) -> None:
         """Show a different run (a preset or checkpoint was opened)."""
         self.session = session
+        if not session.drawing and self.query_one(BoundaryView).drawing:
+            self.query_one(BoundaryView).stop_drawing()
         self._arrange()
         preset = session.preset
         await self.query_one(ConfigPane).load(session.config,
@@ -289,6 +290,54 @@ class MainScreen(Screen):
 
     def action_toggle_points(self) -> None:
         self.query_one(BoundaryView).toggle_points()
+        self._boundary_titles()
+
+    def action_toggle_test(self) -> None:
+        self.query_one(BoundaryView).toggle_test()
+        self._boundary_titles()
+
+    def action_toggle_discrete(self) -> None:
+        self.query_one(BoundaryView).toggle_discrete()
+        self._boundary_titles()
+
+    def action_toggle_draw(self) -> None:
+        """Draw mode on or off (only for drawn data): see ``BoundaryView.start_drawing``."""
+        view = self.query_one(BoundaryView)
+        if view.drawing:
+            view.stop_drawing()
+        elif not self.session.drawing:
+            self.notify("Drawing needs drawn data: open the draw preset (p), or set the "
+                        "dataset to 'draw' and press r", title="Cannot draw", severity="warning")
+            return
+        else:
+            view.start_drawing(lambda: (self.session.config.task,
+                                        self.session.config.data.classes))
+        self._boundary_titles()
+
+    def on_boundary_view_draw_request(self, request: BoundaryView.DrawRequest) -> None:
+        """Draw mode's changes go to the run, which applies them between two steps."""
+        session = self.session
+        try:
+            if request.kind == "add":
+                session.add_point(request.x, request.y, request.value)
+            elif request.kind == "undo":
+                session.undo_point()
+            else:
+                session.clear_points()
+        except EngineError as exc:
+            self.notify(str(exc), title="Not drawn", severity="warning", timeout=4)
+            return
+        if not session.running:
+            self.app.redraw()
+
+    def _boundary_titles(self) -> None:
+        """The boundary pane's border: what draw mode draws, and the legend and toggles."""
+        panes = self._panes()
+        title, legend = panes.boundary.title(), panes.boundary.legend()
+        if panes.boundary_box.border_title != title:
+            panes.boundary_box.border_title = title
+        if panes.boundary_box.border_subtitle != legend:
+            panes.boundary_box.border_subtitle = legend
 
     def _set_loss_title(self) -> None:
         plot = self.query_one(LossPlot)

@@ -12,18 +12,28 @@ diverging ramp. Data points are solid pixels.
 With ``NO_COLOR`` (or a terminal of few colours) the view uses characters instead:
 region marks for the predicted class, letters for the points.
 
-Its length is one widget's two renderings, colour half-blocks and plain characters.
+Two toggles change the picture: ``discrete`` draws hard class regions (one tint per
+class, no confidence shading; regression in ``BANDS`` bands) and ``show_test`` hides the
+test points while the training points stay. In draw mode (``start_drawing``) a cursor
+sits on the plot: arrow keys move it, a class key or a click asks for a point there
+(``DrawRequest``; the screen sends it to the run).
+
+Its length is one widget's two renderings, colour half-blocks and plain characters, and
+the drawing cursor they share.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.color import Color
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 
 from engine.training.snapshot import Boundary, Points
@@ -44,6 +54,14 @@ PLAIN_REGIONS = " .:-=+~*"  #: region mark per class
 PLAIN_POINTS = "ox#@%&$?!="  #: train point per class (test points are upper case)
 PLAIN_RAMP = " .:-=+*#%@"  #: regression shading, low to high
 _STYLES: dict[tuple[int, int], Style] = {}  #: (top, bottom) colour -> Style, shared
+BANDS = 5  #: discretized regression: this many bands from low to high
+HARD_ALPHA = 0.35  #: discretized classification: every region's one tint
+CLEAR_ASK = 10  #: clearing this many drawn points or more asks first (C again)
+CLEAR_AGAIN_S = 5.0  #: how long the second C may wait
+_CURSOR = -1 << 50  #: a cell value no colour or character takes: the drawing cursor
+#: regression targets that keys draw
+TARGET_KEYS = {"minus": -1.0, "underscore": -1.0, "0": 0.0, "plus": 1.0, "equals_sign": 1.0}
+ARROWS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 
 
 def letterbox(cols: int, rows: int, aspect: float,
@@ -88,6 +106,13 @@ def changed_regions(old: np.ndarray | None, new: np.ndarray | None, gap: int = 4
 class BoundaryView(LinePane):
     """Draws the latest ``Boundary`` and the data ``Points``; redraws only on change."""
 
+    class DrawRequest(Message):
+        """Draw mode asks the run for a change of its drawn points: ``kind`` "add" (a point
+        at ``x``, ``y`` with ``value``: a class number or a target), "undo" or "clear"."""
+
+        def __init__(self, kind: str, x: float = 0.0, y: float = 0.0, value: float = 0.0):
+            super().__init__()
+            self.kind, self.x, self.y, self.value = kind, x, y, value
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -96,11 +121,18 @@ class BoundaryView(LinePane):
         self.n_classes = 2
         self.plain = False
         self.show_points = True
+        self.show_test = True  #: test points drawn (while ``show_points``)
+        self.discrete = False  #: hard regions (bands for regression) instead of shading
         self.note = ""
         self.budget = Budget(share=0.05, min_interval=0.33)
         self._cells: np.ndarray | None = None  #: (rows, cols) what each cell showed last
         self._reuse = None  #: (cells, strips) of the last drawing, while redrawing
         self._pending = False
+        self.drawing = False  #: draw mode: the cursor is shown and keys draw
+        self.cursor: tuple[int, int] | None = None  #: (row, col) of the pane's cells
+        self.draw_value = 0.0  #: the class (or target) that keys and the left button draw
+        self._spec: Callable[[], tuple[str, int]] = lambda: ("classification", 2)
+        self._clear_asked = 0.0  #: when C asked to be pressed again (perf_counter)
 
     # ----- input -----------------------------------------------------------------------
     def show(self, boundary: Boundary | None, points: Points | None, n_classes: int,
@@ -120,6 +152,16 @@ class BoundaryView(LinePane):
 
     def toggle_points(self) -> None:
         self.show_points = not self.show_points
+        self.invalidate()
+
+    def toggle_test(self) -> None:
+        """Show or hide the test points (the training points stay)."""
+        self.show_test = not self.show_test
+        self.invalidate()
+
+    def toggle_discrete(self) -> None:
+        """Hard class regions (regression: bands) or confidence shading."""
+        self.discrete = not self.discrete
         self.invalidate()
 
     def set_plain(self, plain: bool) -> None:
@@ -149,19 +191,159 @@ class BoundaryView(LinePane):
         self.set_lines(lines, regions)
 
     def on_resize(self) -> None:
+        if self.cursor is not None:
+            self.cursor = self._clamp(*self.cursor)
         self.invalidate()
 
     def legend(self) -> str:
         b = self.boundary
         if b is None:
             return ""
-        if b.kind == "regression":
-            return "low → high" if not self.plain else f"'{PLAIN_RAMP[1]}' low … '{PLAIN_RAMP[-1]}' high"
-        k = min(max(2, self.n_classes), len(PLAIN_POINTS))
-        if self.plain:
+        if self.drawing:
+            task, classes = self._spec()
+            keys = f"0-{classes - 1}" if task == "classification" else "- 0 +"
+            text = f"{keys} · u undo · C clear"
+        elif b.kind == "regression":
+            text = "low → high" if not self.plain else f"'{PLAIN_RAMP[1]}' low … '{PLAIN_RAMP[-1]}' high"
+        elif self.plain:
+            k = min(max(2, self.n_classes), len(PLAIN_POINTS))
             marks = "/".join(PLAIN_POINTS[:k])
-            return f"{marks} train · {marks.upper()} test"
-        return "colour = class"
+            text = f"{marks} train · {marks.upper()} test"
+        else:
+            text = "colour = class"
+        flags = (["hard" if b.kind != "regression" else f"{BANDS} bands"] if self.discrete
+                 else []) + ([] if self.show_test or not self.show_points else ["no test"])
+        return " · ".join(flags + [text])
+
+    def title(self) -> str:
+        """The pane's title: what draw mode draws, or just the pane's name."""
+        if not self.drawing:
+            return "Boundary"
+        n = 0 if self.points is None else int(self.points.train_xy.shape[0])
+        return f"Draw {self._value_text()} · {n} pt{'s' if n != 1 else ''}"
+
+    def _value_text(self) -> str:
+        task, _ = self._spec()
+        if task == "regression":
+            return f"{self.draw_value:+g}"
+        return f"class {int(self.draw_value)}"
+
+    # ----- draw mode -------------------------------------------------------------------
+    def start_drawing(self, spec: Callable[[], tuple[str, int]]) -> None:
+        """Draw mode on: ``spec()`` tells the data's task and classes when a key asks."""
+        self._spec = spec
+        task, classes = spec()
+        if task == "regression":
+            self.draw_value = 1.0 if self.draw_value not in TARGET_KEYS.values() else self.draw_value
+        elif not (0 <= self.draw_value < classes):
+            self.draw_value = 0.0
+        self.drawing = True
+        self.can_focus = True
+        if self.cursor is None:
+            area = self._cell_area()
+            self.cursor = self._clamp(area[1] + area[3] // 2, area[0] + area[2] // 2)
+        self.focus()
+        self.invalidate()
+
+    def stop_drawing(self) -> None:
+        self.drawing = False
+        if self.has_focus:
+            self.blur()
+        self.can_focus = False
+        self.invalidate()
+
+    def _cell_area(self) -> tuple[int, int, int, int]:
+        """(left, top, width, height) in cells of the plot inside the pane."""
+        width, height = self.size
+        extent = self.boundary.extent if self.boundary is not None else (0.0, 1.0, 0.0, 1.0)
+        if self.plain:
+            return letterbox(width, height, extent_aspect(extent), row_height=2)
+        left, top, w, h = letterbox(width, height * 2, extent_aspect(extent))
+        return left, top // 2, w, (top + h + 1) // 2 - top // 2
+
+    def _clamp(self, row: int, col: int) -> tuple[int, int]:
+        left, top, w, h = self._cell_area()
+        return (min(max(row, top), top + max(h, 1) - 1), min(max(col, left), left + max(w, 1) - 1))
+
+    def data_point(self, row: int, col: int) -> tuple[float, float] | None:
+        """The data coordinates a point drawn in cell (row, col) gets (None: outside the
+        plot). In colour a cell holds two pixels: the point goes in its upper one (the
+        lower one when the upper is in the margin)."""
+        b = self.boundary
+        width, height = self.size
+        if b is None or width <= 0 or height <= 0:
+            return None
+        x0, x1, y0, y1 = b.extent
+        if self.plain:
+            left, top, w, h = letterbox(width, height, extent_aspect(b.extent), row_height=2)
+            r = row - top
+        else:
+            left, top, w, h = letterbox(width, height * 2, extent_aspect(b.extent))
+            r = 2 * row - top if 2 * row >= top else 2 * row + 1 - top
+        c = col - left
+        if not (0 <= r < h and 0 <= c < w):
+            return None
+        return x0 + (c + 0.5) / w * (x1 - x0), y1 - (r + 0.5) / h * (y1 - y0)
+
+    def _request_at(self, row: int, col: int, value: float) -> bool:
+        xy = self.data_point(row, col)
+        if xy is None:
+            return False
+        self.post_message(self.DrawRequest("add", xy[0], xy[1], value))
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.drawing:
+            return
+        key = event.key
+        task, classes = self._spec()
+        if key in ARROWS and self.cursor is not None:
+            dr, dc = ARROWS[key]
+            self.cursor = self._clamp(self.cursor[0] + dr, self.cursor[1] + dc)
+            self.invalidate(full=False)
+        elif task == "classification" and key.isdigit() and len(key) == 1:
+            if int(key) >= classes:
+                self.notify(f"class {key} is not one of the {classes} classes (0 to "
+                            f"{classes - 1})", severity="warning", timeout=3)
+            else:
+                self.draw_value = float(key)
+                self._request_at(*self.cursor, self.draw_value)
+        elif task == "regression" and key in TARGET_KEYS:
+            self.draw_value = TARGET_KEYS[key]
+            self._request_at(*self.cursor, self.draw_value)
+        elif key == "u":
+            self.post_message(self.DrawRequest("undo"))
+        elif key == "C":
+            self._clear()
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+
+    def _clear(self) -> None:
+        n = 0 if self.points is None else int(self.points.train_xy.shape[0])
+        now = time.perf_counter()
+        if n >= CLEAR_ASK and now - self._clear_asked > CLEAR_AGAIN_S:
+            self._clear_asked = now
+            self.notify(f"Press C again to clear all {n} points", title="Clear?", timeout=4)
+            return
+        self._clear_asked = 0.0
+        self.post_message(self.DrawRequest("clear"))
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        """Draw mode: the left button draws the current class (or target) where it
+        points, the right button the next class (for regression, the opposite sign)."""
+        if not self.drawing or event.button not in (1, 3):
+            return
+        row, col = int(event.y), int(event.x)
+        value = self.draw_value
+        if event.button == 3:
+            task, classes = self._spec()
+            value = -value if task == "regression" else float((int(value) + 1) % classes)
+        if self._request_at(row, col, value):
+            self.cursor = (row, col)
+            self.invalidate(full=False)
+        event.stop()
 
     # ----- drawing ---------------------------------------------------------------------
     def _background(self) -> np.ndarray:
@@ -185,9 +367,34 @@ class BoundaryView(LinePane):
             return []
         if b is None:
             return self._message(width, height, self.note or "no 2-D view for this data")
+        lines = (self._draw_plain if self.plain else self._draw_colour)(b, width, height)
+        if self.drawing and self.cursor is not None:
+            row, col = self._clamp(*self.cursor)
+            lines[row] = self._with_cursor(lines[row], col, width)
+            self._cells[row, col] = _CURSOR - int(self.draw_value * 1000)
+        return lines
+
+    def _with_cursor(self, line: Strip, col: int, width: int) -> Strip:
+        """``line`` with the drawing cursor in cell ``col``: a + on the colour of the class
+        being drawn (plain: its mark, in reverse video)."""
+        task, _ = self._spec()
         if self.plain:
-            return self._draw_plain(b, width, height)
-        return self._draw_colour(b, width, height)
+            if task == "regression":
+                mark = {-1.0: "-", 0.0: "0", 1.0: "+"}.get(self.draw_value, "+")
+            else:
+                mark = PLAIN_POINTS[int(self.draw_value) % len(PLAIN_POINTS)]
+            style = self.rich_style + Style(reverse=True, bold=True)
+        else:
+            if task == "regression":
+                colour = LOW if self.draw_value < 0 else HIGH if self.draw_value > 0 else (
+                    (LOW + HIGH) / 2)
+            else:
+                colour = PALETTE[int(self.draw_value) % len(PALETTE)]
+            r, g, b = (int(v) for v in colour)
+            mark = "+"
+            style = Style(color="#ffffff", bgcolor=f"#{r:02x}{g:02x}{b:02x}", bold=True)
+        parts = [line.crop(0, col), Strip([Segment(mark, style)], 1), line.crop(col + 1, width)]
+        return Strip.join(parts).adjust_cell_length(width)
 
     def _sample(self, grid: np.ndarray, rows: int, cols: int) -> np.ndarray:
         r = (np.arange(rows) + 0.5) * grid.shape[0] / rows
@@ -201,7 +408,8 @@ class BoundaryView(LinePane):
             return []
         x0, x1, y0, y1 = b.extent
         out = []
-        for xy, labels, test in ((p.test_xy, p.test_y, True), (p.train_xy, p.train_y, False)):
+        splits = ((p.test_xy, p.test_y, True),) if self.show_test else ()
+        for xy, labels, test in splits + ((p.train_xy, p.train_y, False),):
             if xy.shape[0] == 0:
                 continue
             c = np.floor((xy[:, 0] - x0) / (x1 - x0) * cols).astype(np.intp)
@@ -217,6 +425,14 @@ class BoundaryView(LinePane):
         else:
             lo, hi = float(np.min(self.boundary.values)), float(np.max(self.boundary.values))
         return (lo, hi) if hi > lo else (lo - 1.0, lo + 1.0)
+
+    def _ramp(self, vals: np.ndarray) -> np.ndarray:
+        """Regression values as 0..1 of the value range; discretized, each band's middle."""
+        lo, hi = self._value_range()
+        t = np.clip((vals - lo) / (hi - lo), 0.0, 1.0)
+        if self.discrete:
+            t = (np.minimum(np.floor(t * BANDS), BANDS - 1) + 0.5) / BANDS
+        return t
 
     def _draw_colour(self, b: Boundary, width: int, height: int) -> list[Strip]:
         bg = self._background()
@@ -240,8 +456,7 @@ class BoundaryView(LinePane):
         """The plot as ``rows`` x ``cols`` RGB pixels (floats), points included."""
         vals = self._sample(np.asarray(b.values, dtype=np.float64), rows, cols)
         if b.kind == "regression":
-            lo, hi = self._value_range()
-            t = np.clip((vals - lo) / (hi - lo), 0.0, 1.0) * 2 - 1  # -1 .. 1
+            t = self._ramp(vals) * 2 - 1  # -1 .. 1
             colour = np.where((t < 0)[..., None], LOW, HIGH)
             strength = np.abs(t)
         elif b.kind == "binary":
@@ -252,7 +467,10 @@ class BoundaryView(LinePane):
             colour = PALETTE[cls % len(PALETTE)]
             k = max(2, self.n_classes)
             strength = np.clip((vals - 1 / k) / (1 - 1 / k), 0.0, 1.0)
-        alpha = 0.12 + 0.5 * np.round(strength * (LEVELS - 1)) / (LEVELS - 1)
+        if self.discrete and b.kind != "regression":
+            alpha = np.full(vals.shape, HARD_ALPHA)  # one tint a class: where, not how sure
+        else:
+            alpha = 0.12 + 0.5 * np.round(strength * (LEVELS - 1)) / (LEVELS - 1)
         img = bg + (colour - bg) * alpha[..., None]
         for r, c, labels, test in self._point_cells(rows, cols):
             if b.kind == "regression":
@@ -300,8 +518,7 @@ class BoundaryView(LinePane):
         """The plot as ``rows`` x ``cols`` characters, points included."""
         vals = self._sample(np.asarray(b.values, dtype=np.float64), rows, cols)
         if b.kind == "regression":
-            lo, hi = self._value_range()
-            idx = np.clip((vals - lo) / (hi - lo), 0.0, 1.0) * (len(PLAIN_RAMP) - 1)
+            idx = self._ramp(vals) * (len(PLAIN_RAMP) - 1)
             return np.array(list(PLAIN_RAMP))[np.round(idx).astype(np.intp)]
         if b.kind == "binary":
             grid = np.where(vals >= 0.5, PLAIN_REGIONS[1], PLAIN_REGIONS[0]).astype("<U1")

@@ -57,6 +57,9 @@ def status_parts(snap: Snapshot, pending: bool = False, compact: bool = False,
         parts[0] = (label + (where if "step" not in reason else "") + ": " + reason + hint,
                     "state")
         return parts
+    if snap.not_ready:  # the data cannot train yet: that is all there is to say
+        parts[0] = (f"{label}: {snap.not_ready}", "state")
+        return parts
     if snap.state == "finished" and snap.reason:
         words = finished_words(snap.reason, compact)
         parts[0] = (f"{label[:1]} {words}" if compact else f"{label}: {words}", "state")
