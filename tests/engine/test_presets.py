@@ -20,6 +20,7 @@ from functools import cache
 import numpy as np
 import pytest
 
+from engine.analysis import landscape as LS
 from engine.analysis import lessons as L
 from engine.analysis.compare import VARIANT_SETS, compare
 from engine.presets import bundled_names, load_preset
@@ -242,6 +243,17 @@ def fig(what, measure, **tol):
 
 
 FIGURES = {
+    "lr-skip": [
+        fig("λ_max", lambda: LS.lambda_max(L.app_trainer(preset("lr-skip"))), abs_tol=0.05),
+        fig("2/λ_max", lambda: LS.critical_lr(L.app_trainer(preset("lr-skip"))), abs_tol=0.005),
+        fig("rate 0.25: loss at the end", lambda: end("lr-skip").train_loss, abs_tol=0.005),
+        fig("rate 0.28: loss at the end",
+            lambda: end("lr-skip", (("training.lr", 0.28),)).train_loss, abs_tol=0.005),
+        fig("rate 0.3: loss at the end",
+            lambda: end("lr-skip", (("training.lr", 0.3),)).train_loss, factor=3),
+        fig("rate 0.75 (+ once): loss at the end",
+            lambda: end("lr-skip", (("training.lr", 0.75),)).train_loss, factor=3),
+    ],
     "draw": [],  # it starts empty: the lesson quotes no figure
     "xor": [
         fig("step at which test accuracy passes 95%",
