@@ -8,11 +8,12 @@ import sys
 
 from engine.errors import DataError, EngineError
 
-from . import compare, explain, landscape, lr_find, serve, train
+from . import compare, explain, export_torch, landscape, lr_find, serve, train
 from .usage import Parser, UsageError, apply_sets, fail
 
 #: every subcommand; ``bench`` is the benchmark's, registered by the program on top
-SUBCOMMANDS = ("train", "presets", "check", "compare", "explain", "landscape", "lr-find", "serve", "bench")
+SUBCOMMANDS = ("train", "presets", "check", "compare", "explain", "landscape", "lr-find", "serve",
+               "export-torch", "bench")
 #: the most epochs a flag may ask for: the config's own cap on training.epochs
 MAX_EPOCHS = 10_000_000
 
@@ -35,6 +36,7 @@ def build_parser() -> Parser:
     landscape.add_parser(sub)
     lr_find.add_parser(sub)
     serve.add_parser(sub)
+    export_torch.add_parser(sub)
     return parser
 
 
