@@ -25,9 +25,12 @@ ENGINE_ALLOWED = {
     "engine.data": {"engine.data", "engine.errors"},
     "engine.training": {"engine.training", "engine.nn", "engine.data", "engine.errors",
                         "engine.config", "engine.presets", "engine.resources"},
+    "engine.export": {"engine.export", "engine.training", "engine.nn", "engine.data",
+                      "engine.errors", "engine.config"},
 }
-#: third-party and standard modules the engine never uses
-ENGINE_FORBIDDEN = {"textual", "plotext", "textual_plotext", "rich", "argparse", "subprocess"}
+#: third-party and standard modules the engine never uses (torch: an export is text)
+ENGINE_FORBIDDEN = {"textual", "plotext", "textual_plotext", "rich", "argparse", "subprocess",
+                    "torch"}
 
 
 def module_name(path: Path) -> str:
