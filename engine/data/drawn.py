@@ -7,8 +7,8 @@ split stays empty whatever ``train_ratio`` says, and the newest point is in the 
 step's batch order. Training needs 1 point of each class (classification) or 1 point
 (regression); ``not_ready`` says in one line what is missing.
 
-A drawn set is kept as a CSV file with the header ``x1,x2,label``: the point's
-coordinates and its class number (0..k-1) or target value. ``read_drawn`` reads one
+A drawn set is kept as a CSV file with the header ``x1,x2,label`` (in any order): the
+point's coordinates and its class number (0..k-1) or target value. ``read_drawn`` reads one
 within MAX_DRAWN_BYTES and MAX_DRAWN points, refusing anything else in one line;
 ``drawn_csv`` writes one that reads back to the same points, bit for bit.
 """
@@ -204,9 +204,10 @@ def read_drawn(path: str | os.PathLike, *, task: str = "classification",
         raise DataError(f"{source}, line {line}: a NUL byte; this is not a text file")
     lines = text.split("\n")
     table = parse_csv(lines, source, label=LABEL, task="regression", rows=len(lines))
-    if table.feature_names != CSV_HEADER[:2]:
+    names = table.feature_names
+    if sorted(names) != ["x1", "x2"]:
         raise DataError(f"{source}, line 1: the columns must be x1, x2 and label")
-    drawn = make_drawn(table.X, table.y)
+    drawn = make_drawn(table.X[:, [names.index("x1"), names.index("x2")]], table.y)
     check_fits(drawn, task=task, classes=check_classes(classes) if task == "classification"
                else 2, source=source)
     return drawn
