@@ -81,7 +81,7 @@ class BackpropLab(App):
     #: app actions that only make sense on a full screen (not under a modal dialog)
     TRAINING_ACTIONS = {"toggle_run", "step", "step_epoch", "reset", "lr_up", "lr_down",
                         "presets", "save", "open", "export", "help", "toggle_theme", "inspect",
-                        "slower", "faster", "compare"}
+                        "slower", "faster", "compare", "lr_find"}
 
     def __init__(self, opened: Opened | None = None, *, fps: float = DEFAULT_FPS,
                  grid: tuple[int, int] = (40, 80), save_dir: str | os.PathLike | None = None,
@@ -282,8 +282,11 @@ class BackpropLab(App):
         self.redraw()
 
     def _change_lr(self, factor: float) -> None:
+        self._set_lr(float(f"{self.config_pane.draft.training.lr * factor:.6g}"))
+
+    def _set_lr(self, lr: float) -> None:
+        """The run's lr, live, and in the config pane; a refused one is said in a note."""
         pane = self.config_pane
-        lr = float(f"{pane.draft.training.lr * factor:.6g}")
         try:
             self.trainer.set_lr(lr)
         except EngineError as exc:
@@ -484,6 +487,19 @@ class BackpropLab(App):
         from tui.screens.metrics import MetricsScreen
 
         self.push_screen(MetricsScreen(self.session.latest))
+
+    async def action_lr_find(self) -> None:
+        """Open the learning-rate range test (tui/screens/lr_find.py) on the run's config."""
+        from tui.screens.lr_find import LrFindScreen
+
+        await self.stop_training()  # the test trains its own network in its own thread
+        self.redraw()
+        preset = self.session.preset
+        self.push_screen(LrFindScreen(self.session.config, self.session.data,
+                                      title=preset.title if preset else "this run"))
+
+    def on_lr_find_screen_apply(self, message) -> None:
+        self._set_lr(message.lr)
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

@@ -89,6 +89,10 @@ COMMANDS: tuple[Command, ...] = (
             "Loss landscape: the loss over a 2-D slice of weight space and the optimizer's "
             "path on it, live (d: directions, c: re-centre)", "Loss landscape",
             footer=False),
+    Command("app", "lr_find", "L", "L", "LR find",
+            "Learning-rate range test: loss against a rising lr from fresh weights, the "
+            "steepest descent and the blow-up marked (a: use it)", "Learning-rate range test",
+            footer=False),
     Command("app", "quit", "ctrl+c", "ctrl+c", "Quit", "Quit", footer=False, priority=True),
 )
 
