@@ -276,7 +276,7 @@ def compute(network: Network, loss_name: str, X: np.ndarray, Y: np.ndarray,
         slc = choose_slice(network, path, kind, seed)
     points = slc.project(path.all_params())
     if extent is None:
-        extent = window(slc, points, least=1.0 if slc.kind != "params" else 0.5)
+        extent = window(slc, points)
     a = np.linspace(extent[0], extent[1], resolution)
     b = np.linspace(extent[2], extent[3], resolution)
     loss = grid_loss(network, loss_name, X, Y, slc, a, b)

@@ -4,11 +4,12 @@ live.
 The grid is computed in a thread worker (``engine.analysis.landscape.compute``, from the
 parts the session hands out without stopping the run) and only when the slice changes:
 when the screen opens, when ``d`` switches the directions, when ``c`` re-centres, when the
-run is reset or rebuilt, and, for a model with more than two parameters, when the current
-point leaves the window (the slice is then laid through the current weights again). A
-two-parameter model's slice is the parameters themselves, fixed; its window stays where
-it was computed, so a diverging path can be watched leaving it. Every snapshot only
-projects its path onto the slice (a few dot products) and redraws the path.
+run is reset or rebuilt, and when the current point leaves the window on its way down (a
+loss below the window's highest: the window is laid again to hold the whole path; random
+directions then go through the current weights). A point that leaves climbing, as a
+diverging run does, is let go, so the window keeps showing where it went wrong. A
+two-parameter model's slice is the parameters themselves, never projected. Every
+snapshot only projects its path onto the slice (a few dot products) and redraws the path.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from tui.session import Session
 from tui.widgets.landscape import LandscapeView
 
 RESOLUTION = 49  #: grid points a side
-KIND_NAMES = {"params": "exact: its 2 parameters", "random": "random",
+KIND_NAMES = {"params": "exact, 2 params", "random": "random",
               "pca": "PCA of the path"}
-HELP = "new grid on d, c, reset, and (over 2 parameters) when the path leaves it"
+HELP = "new grid: d, c, reset, and when the path leaves going down (not climbing)"
 
 
 class LandscapeScreen(Screen):
@@ -123,21 +124,30 @@ class LandscapeScreen(Screen):
     def show(self, snap: Snapshot | None) -> None:
         if snap is None or snap is self.shown:
             return
-        self.shown = snap
+        before, self.shown = self.shown, snap
         ls = self.landscape
         if ls is not None and snap.path is not None:
             reset = int(snap.path.all_steps()[0]) != self._first_step \
-                or snap.path.current.size != ls.slice.origin.size
+                or snap.path.current.size != ls.slice.origin.size \
+                or (before is not None and snap.step < before.step)
             if reset:
                 self.kinds = self._kinds()
                 if self.kind not in self.kinds:
                     self.kind = self.kinds[0]
                 self.request()
-            elif ls.slice.kind != "params":
-                now = ls.slice.project(snap.path.current)[0]
-                if ls.cell_of(now) is None:
-                    self.request()
+            elif self.left_window(ls, snap):
+                self.request()
         self.redraw()
+
+    @staticmethod
+    def left_window(ls: Landscape, snap: Snapshot) -> bool:
+        """Whether the current point left the window on its way down: outside it with a
+        loss below the window's highest. A point that left climbing (a diverging run) is
+        left to go, so the window keeps showing where it went wrong."""
+        if ls.cell_of(ls.slice.project(snap.path.current)[0]) is not None:
+            return False
+        finite = ls.loss[np.isfinite(ls.loss)]
+        return finite.size > 0 and snap.train_loss < float(finite.max())
 
     def path_points(self) -> np.ndarray | None:
         """The shown snapshot's path on the landscape's slice, (m, 2)."""
@@ -161,16 +171,18 @@ class LandscapeScreen(Screen):
         self.view.show(ls, points)
         s = ls.slice
         seed = f" (seed {s.seed})" if s.kind == "random" else ""
-        busy = "  recomputing…" if self.computing else ""
-        error = f"  {self.error}" if self.error else ""
+        legend = ("train loss, log bands: 0 low → 9 high · S start · * path · X now"
+                  if self.view.plain else
+                  "train loss, log bands: dark low → yellow high · white path · red now")
+        if self.computing:
+            legend = "recomputing the grid…"
+        if self.error:
+            legend = self.error
         a0, a1, b0, b1 = ls.extent
         head.update(Text.assemble(
             ("Loss landscape", "bold"), f" · {KIND_NAMES[s.kind]}{seed} · step {snap.step} · "
-            f"loss {snap.train_loss:.4g} · path {points.shape[0]} points{busy}{error}\n"
-            f"→ {s.labels[0]} {a0:.3g}…{a1:.3g}   ↑ {s.labels[1]} {b0:.3g}…{b1:.3g}\n"
-            f"train loss (no penalty), log bands "
-            f"{'0…9' if self.view.plain else 'dark → yellow'} low → high; "
-            f"{'S start, * path, X now' if self.view.plain else 'white path, red now'}"))
+            f"loss {snap.train_loss:.4g} · path {points.shape[0]} points\n"
+            f"→ {s.labels[0]} {a0:.3g}…{a1:.3g}   ↑ {s.labels[1]} {b0:.3g}…{b1:.3g}\n{legend}"))
 
     # ----- keys ------------------------------------------------------------------------
     def action_directions(self) -> None:

@@ -130,7 +130,9 @@ class LandscapeView(BoundaryView):
             self.now_cell = (top + pix[-1][0], left + pix[-1][1])
         grid[top:top + h, left:left + w] = plot
         style = self.rich_style
-        return [Strip([Segment("".join(row), style)], width) for row in grid]
+        right = width - left - w
+        return [Strip([Segment(" " * left, style), Segment("".join(row[left:left + w]), style),
+                       Segment(" " * right, style)], width) for row in grid]
 
     def invalidate(self, full: bool = True) -> None:
         width, height = self.size
