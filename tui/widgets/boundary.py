@@ -519,7 +519,13 @@ class BoundaryView(LinePane):
         vals = self._sample(np.asarray(b.values, dtype=np.float64), rows, cols)
         if b.kind == "regression":
             idx = self._ramp(vals) * (len(PLAIN_RAMP) - 1)
-            return np.array(list(PLAIN_RAMP))[np.round(idx).astype(np.intp)]
+            grid = np.array(list(PLAIN_RAMP))[np.round(idx).astype(np.intp)]
+            lo, hi = self._value_range()
+            for r, c, targets, test in self._point_cells(rows, cols):
+                high = (targets.astype(np.float64) - lo) / (hi - lo) >= 0.5
+                marks = np.where(high, PLAIN_POINTS[1], PLAIN_POINTS[0])  # low o, high x
+                grid[r, c] = np.char.upper(marks) if test else marks
+            return grid
         if b.kind == "binary":
             grid = np.where(vals >= 0.5, PLAIN_REGIONS[1], PLAIN_REGIONS[0]).astype("<U1")
         else:
