@@ -204,6 +204,18 @@ STRONG_L2 = (("training.reg_rate", 0.1),)
 PLANE_LR_1 = (("training.lr", 1.0),)
 
 
+@cache
+def range_test(name: str):
+    """The learning-rate range test the lesson names, as ``backprop-lab lr-find NAME
+    [--max LR]`` runs it (its other settings the command's defaults)."""
+    from engine.analysis.lr_find import lr_find
+
+    m = re.search(r"backprop-lab\s+lr-find\s+([\w-]+)(?:\s+--max\s+([\d.e+-]+))?\)",
+                  preset(name).lesson)
+    assert m, f"{name}: no lr-find command in the lesson"
+    return lr_find(preset(m.group(1)), **({"lr_max": float(m.group(2))} if m.group(2) else {}))
+
+
 def plane_diverges_at() -> int | None:
     """The step at which regression-plane at a learning rate of 1 is stopped as diverged."""
     return run("regression-plane", PLANE_LR_1).final.diverged_step
@@ -327,7 +339,11 @@ FIGURES = {
         fig("relu at lr/3: test accuracy", lambda: end("dead-relu", RELU_SLOWER).test_accuracy,
             abs_tol=0.02),
     ],
-    "lr-too-low": [fig("relative drop of the loss", lambda: loss_drop("lr-too-low"), abs_tol=0.01)],
+    "lr-too-low": [
+        fig("relative drop of the loss", lambda: loss_drop("lr-too-low"), abs_tol=0.01),
+        fig("range test: steepest descent", lambda: range_test("lr-too-low").steepest_lr,
+            factor=1.15),
+    ],
     "lr-good": [
         fig("training loss at the end", lambda: end("lr-good").train_loss, factor=1.15),
         fig("test accuracy at the end", lambda: end("lr-good").test_accuracy, abs_tol=0.02),
@@ -335,6 +351,9 @@ FIGURES = {
             lambda: screen_compare("lr-good")[0.3].final_train_loss, factor=1.15),
         fig("compare screen: lr 30 at the end",
             lambda: screen_compare("lr-good")[30.0].final_train_loss, factor=1.3),
+        fig("range test to 100: steepest descent", lambda: range_test("lr-good").steepest_lr,
+            factor=1.15),
+        fig("range test to 100: blow-up", lambda: range_test("lr-good").blowup_lr, factor=1.15),
     ],
     "lr-too-high": [
         fig("peak / start", lambda: curve_peak("lr-too-high"), factor=1.15),
@@ -343,6 +362,8 @@ FIGURES = {
             abs_tol=0.01),
         fig("regression-plane at lr 1: the step it diverges at", lambda: plane_diverges_at(),
             factor=1.3),
+        fig("range test to 100: blow-up", lambda: range_test("lr-too-high").blowup_lr,
+            factor=1.15),
     ],
     "optimizer-race": [
         fig("momentum", lambda: race_steps("momentum 0.9"), factor=1.3),
@@ -618,6 +639,21 @@ def test_lr_neighbours_point_at_lr_good():
     assert vary_values("lr-too-low") == vary_values("lr-good")
     for name in ("lr-too-low", "lr-too-high"):
         assert f"set the learning rate to {lr:g} and press r" in preset(name).lesson.lower()
+
+
+def test_the_lr_lessons_point_to_the_range_test_and_its_claims_hold():
+    names = ("lr-too-low", "lr-good", "lr-too-high")
+    for name in names:
+        text = " ".join(preset(name).lesson.split())
+        assert re.search(r"[Pp]ress L\b", text) and f"backprop-lab lr-find {name}" in text
+        assert "loss landscape view (press k) shows the optimizer's path" in text
+    low, good, high = (range_test(n) for n in names)
+    rate = {n: preset(n).config.training.lr for n in names}
+    assert low.lr_max == 10.0 and low.blowup_lr is None  # the app's and the command's range
+    assert 100 <= low.steepest_lr / rate["lr-too-low"] < 1000  # "hundreds of times"
+    assert 2 <= good.steepest_lr / rate["lr-good"] <= 6  # "a few times below", like 3
+    assert good.steepest_lr < good.blowup_lr
+    assert high.blowup_lr < rate["lr-too-high"]  # "below this preset's 100"
 
 
 def test_too_high_a_rate_bounces_and_saturates():

@@ -6,6 +6,8 @@ worker (its own network and optimizer: the run is only read), so the screen stay
 a new test or closing the screen stops the old one between two steps. ``a`` sets the
 run's lr to the steepest descent's (rounded to 3 digits) through the app, as ``+``/``-``
 do, so the config pane shows it too.
+
+Its length is one screen with its range fields, its worker, its plot and the two marks.
 """
 
 from __future__ import annotations
