@@ -5,6 +5,7 @@ Snapshots at 80x24 and 120x36, in colour and in plain characters."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -89,6 +90,31 @@ async def test_a_sets_the_runs_lr_to_the_suggestion(make_app):
         await wait_for(pilot, lambda: not isinstance(app.screen, LrFindScreen))
         await pilot.press("n")
         assert app.trainer.latest.lr == lr  # the next step used it
+
+
+async def test_a_suggestion_the_config_refuses_is_said_and_the_lr_kept(make_app):
+    app = make_app("lr-good")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = await open_screen(pilot, app)
+        # no preset's range test suggests more than the config allows: stand one in
+        screen.result = replace(screen.result, steepest_lr=150.0)
+        await pilot.press("a")
+        await pilot.pause()
+        assert screen.message.startswith("✗ ") and "<= 100" in screen.message
+        assert app.trainer.config.training.lr == 3.0
+
+
+def test_the_screen_command_and_engine_share_one_default_range():
+    import inspect
+
+    from cli.main import build_parser
+    from tui.screens.lr_find import DEFAULTS
+
+    args = build_parser().parse_args(["lr-find", "xor"])
+    params = inspect.signature(lr_find).parameters
+    engine = tuple(params[k].default for k in ("lr_min", "lr_max", "steps"))
+    assert DEFAULTS == (args.min, args.max, args.steps) == engine
 
 
 async def test_bad_fields_say_what_and_keep_the_last_result(make_app):
