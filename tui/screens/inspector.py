@@ -29,6 +29,7 @@ from engine.analysis import explain as ex
 from engine.errors import EngineError
 
 from tui.session import Session
+from tui.widgets.pixels import ink_lines
 from tui.widgets.weights import WeightsView
 
 NUM_W = 7  #: characters per number
@@ -115,6 +116,7 @@ class InspectorScreen(Screen):
         self.layer_index = layer
         self.unit = 0
         self.full = False
+        self.plain = False  #: characters instead of colours (set on mount)
         self.breakdown: ex.Breakdown | None = None
         self.error: str | None = None
         self.last: ex.StepResult | None = None
@@ -125,6 +127,7 @@ class InspectorScreen(Screen):
         yield Static(id="inspector-head", markup=False)
         with Horizontal(id="inspector-main"):
             with ScrollableContainer(id="inspector-body"):
+                yield Static(id="inspector-picture", markup=False)
                 yield Static(id="inspector-summary", markup=False)
                 yield LayerView(id="inspector-layer")
             with VerticalScroll(id="inspector-side"):
@@ -136,6 +139,7 @@ class InspectorScreen(Screen):
         if plain is None:
             plain = self.app.no_color or self.app.console.color_system not in ("256", "truecolor")
         self.query_one(WeightsView).set_plain(bool(plain))
+        self.plain = bool(plain)
         signal = getattr(self.app, "snapshot_signal", None)
         if signal is not None:  # the app tells its screens when the run changed
             signal.subscribe(self, self.on_snapshot)
@@ -247,6 +251,11 @@ class InspectorScreen(Screen):
             return
         self.query_one("#inspector-head", Static).update(self.head_text())
         self.query_one("#inspector-summary", Static).update(self.summary_text())
+        picture = self.picture_text()
+        self.query_one("#inspector-picture", Static).display = picture is not None
+        if picture is not None:
+            self.query_one("#inspector-picture", Static).update(picture)
+        self.query_one(WeightsView).set_image_shape(self.session.data.image_shape)
         self.query_one(LayerView).set_lines(self.layer_lines())
         weights = self.query_one(WeightsView)
         weights.select(self.layer_index, self.unit) if self.breakdown else weights.select(None)
@@ -265,6 +274,25 @@ class InspectorScreen(Screen):
         l = bd.layers[self.layer_index]
         out.append(f" · layer {self.layer_index + 1}/{len(bd.layers)} {l.fan_in}→{l.fan_out} "
                    f"{l.activation} · unit {self.unit}")
+        return out
+
+    def picture_text(self) -> Text | None:
+        """The input of the row shown, as the image it is (image data only; None otherwise):
+        the pixels the network reads, with the sample's class."""
+        bd, data = self.breakdown, self.session.data
+        if bd is None or data.image_shape is None:
+            return None
+        row = self.row if bd.n > 1 else 0
+        sample = bd.rows[row] if bd.mode == "batch" else self.sample
+        label = int(data.y_train[sample])
+        name = data.class_names[label] if label < len(data.class_names) else str(label)
+        shape = "×".join(map(str, data.image_shape))
+        out = Text(f"input x{'' if bd.n == 1 else f' (row {row})'}: sample {sample}, "
+                   f"class {name}, as its {shape} image", style="bold", no_wrap=True,
+                   overflow="crop")  # wrapping would eat a picture row's leading blanks
+        for line in ink_lines(bd.layers[0].x[row], data.image_shape, plain=self.plain):
+            out.append("\n")
+            out.append_text(line)
         return out
 
     def summary_text(self) -> Text:

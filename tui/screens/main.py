@@ -24,6 +24,7 @@ from engine.training.snapshot import Snapshot
 from tui.commands import bindings
 from tui.session import Session
 from tui.widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLine
+from tui.widgets.samples import SamplesView
 from tui.widgets.weights import WeightsView
 
 WIDE = 120  #: from this many columns the config pane sits beside the training panes
@@ -67,6 +68,7 @@ class MainScreen(Screen):
         self._shown: Snapshot | None = None  #: the newest snapshot handed to the panes
         self._status_at = 0.0  #: when the status line last changed (perf_counter)
         self._status_state = ""  #: the run state the status line shows
+        self._images: tuple[int, int] | None = None  #: the image shape the panes are set for
 
     def compose(self) -> ComposeResult:
         t = self.session
@@ -79,6 +81,7 @@ class MainScreen(Screen):
                 with Horizontal(id="top"):
                     with Container(id="boundary-box", classes="pane"):
                         yield BoundaryView(id="boundary")
+                        yield SamplesView(id="samples")
                     with Container(id="loss-box", classes="pane"):
                         yield LossPlot(id="loss")
                 with Horizontal(id="bottom"):
@@ -106,6 +109,8 @@ class MainScreen(Screen):
         self.query_one("#weights-box").border_title = "Weights"
         self.query_one("#weights-box").border_subtitle = "w hide"
         self.query_one(WeightsView).set_plain(plain)
+        self.query_one(SamplesView).set_plain(plain)
+        self._use_images()
         pane = self.query_one(ConfigPane)
         pane.border_title = "Configuration"
         pane.border_subtitle = "tab: next field · enter: apply · esc: done"
@@ -125,6 +130,8 @@ class MainScreen(Screen):
         self._shown = snap
         panes = self._panes()
         data = self.session.data
+        if data.image_shape != self._images:
+            self._use_images()
         note = "" if data.extent is not None else (
             f"no 2-D view: '{data.name}' has {data.n_features} inputs")
         urgent = snap.state != "running"  # a still picture is drawn at once and completely
@@ -134,6 +141,8 @@ class MainScreen(Screen):
         drew = panes.loss.show(snap.history, urgent=urgent, live=live)
         drew = panes.boundary.show(snap.boundary, snap.points, snap.n_classes, note,
                                    urgent=urgent, hold=drew) or drew
+        if snap.samples is not None and data.image_shape is not None:
+            drew = self._samples_view.show(snap.samples) or drew
         self._boundary_titles()
         drew = panes.grads.show(snap.layers, snap.flags, urgent=urgent) or drew
         flagged = panes.grads.flagged()  # on the border, where it always fits
@@ -170,6 +179,22 @@ class MainScreen(Screen):
                 self.query_one("#grads-box"), self.query_one("#weights-box"),
                 self.query_one("#watch"))
         return self._pane_refs
+
+    # ----- image data ------------------------------------------------------------------
+    def _use_images(self) -> None:
+        """Image data has no 2-D boundary: its box shows sample images instead, and the
+        weights pane draws the first layer's units as pictures."""
+        shape = self.session.data.image_shape
+        self._images = shape
+        self._samples_view = self.query_one(SamplesView)
+        self._samples_view.display = shape is not None
+        self.query_one(BoundaryView).display = shape is None
+        self.query_one(WeightsView).set_image_shape(shape)
+        # the unit pictures are the lesson of image data: room for four a row, two rows
+        self.query_one("#weights-box").styles.width = (
+            None if shape is None else 2 + 4 * (shape[1] + 1) + 1)
+        self.query_one("#bottom").styles.min_height = None if shape is None else "40%"
+        self.call_after_refresh(self._square_boundary)
 
     # ----- the weights heatmap ---------------------------------------------------------
     @property
@@ -238,6 +263,8 @@ class MainScreen(Screen):
         top = self.query_one("#top")
         rows = max(4, top.size.height - 2)
         width = min(rows * 2 + 2, max(20, top.size.width // 2))
+        if self._images is not None:  # sample images: as many as half the row holds
+            width = max(20, top.size.width // 2)
         if box.styles.width is None or box.styles.width.value != width:
             box.styles.width = width
 
@@ -334,6 +361,8 @@ class MainScreen(Screen):
         """The boundary pane's border: what draw mode draws, and the legend and toggles."""
         panes = self._panes()
         title, legend = panes.boundary.title(), panes.boundary.legend()
+        if self._images is not None:
+            title, legend = "Test images", SamplesView.legend()
         if panes.boundary_box.border_title != title:
             panes.boundary_box.border_title = title
         if panes.boundary_box.border_subtitle != legend:
