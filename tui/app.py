@@ -488,13 +488,6 @@ class BackpropLab(App):
 
         self.push_screen(MetricsScreen(self.session.latest))
 
-    def action_network(self) -> None:
-        """Open the network view (tui/screens/network.py); training goes on."""
-        from tui.screens.network import NetworkScreen
-
-        if not isinstance(self.screen, NetworkScreen):
-            self.push_screen(NetworkScreen())
-
     async def action_lr_find(self) -> None:
         """Open the learning-rate range test (tui/screens/lr_find.py) on the run's config."""
         from tui.screens.lr_find import LrFindScreen

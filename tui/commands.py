@@ -85,10 +85,6 @@ COMMANDS: tuple[Command, ...] = (
     Command("app", "metrics", "m", "m", "Metrics",
             "Classification metrics: the confusion matrix and each class's accuracy, test "
             "split (s: train)", "Confusion matrix", footer=False),
-    Command("app", "network", "g", "g", "Network",
-            "Network view: neurons with live maps, links by weight; the cursor shows a "
-            "neuron's map, weights and bias or a link's weight and gradient (enter: edit)",
-            "Network view", footer=False),
     Command("app", "landscape", "k", "k", "Landscape",
             "Loss landscape: the loss over a 2-D slice of weight space and the optimizer's "
             "path on it, live (d: directions, c: re-centre)", "Loss landscape",

@@ -250,14 +250,15 @@ def main() -> int:
             loss = data_loss * world + pen
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            batch_loss = data_loss.detach().clone()
+            batch_loss = data_loss.detach().clone()  # the whole batch's, on every process
             if world > 1:
                 dist.all_reduce(batch_loss)
-            if not math.isfinite(float(batch_loss) + float(pen)):
+            batch_loss = float(batch_loss) + float(pen.detach() if torch.is_tensor(pen) else pen)
+            if not math.isfinite(batch_loss):
                 if rank == 0:
                     print(json.dumps({"epoch": epoch, "step": step, "diverged": True,
                                       "reason": "the loss became %s at step %d"
-                                      % (float(batch_loss) + float(pen), step + 1)}), flush=True)
+                                      % (batch_loss, step + 1)}), flush=True)
                 return 1
             optimizer.step()
             step += 1
