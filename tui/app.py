@@ -422,14 +422,19 @@ class BackpropLab(App):
         self.push_screen(PathPrompt("Open a preset (.toml or name) or checkpoint (.npz)",
                                     str(self.save_dir) + os.sep, attempt), opened)
 
-    def action_export(self) -> None:
-        """Write the configuration in the pane (pending changes included) as a preset."""
+    async def action_export(self) -> None:
+        """Write the configuration in the pane (pending changes included) as a preset, or
+        (a .py path) the run as it stands as a PyTorch script; training pauses first."""
+        await self.stop_training()
+        self.redraw()
         base = self.trainer.preset
         config = self.config_pane.draft
 
         replace_ok = confirm_replace()
 
         def attempt(path: str) -> str | None:
+            if path.endswith(".py"):
+                return self._export_torch(path, replace_ok)
             if not path.endswith(".toml"):
                 path += ".toml"
         # drawn points go in a CSV file beside the preset, which names it
@@ -456,8 +461,31 @@ class BackpropLab(App):
                                 if drawn is not None else ""), title="Preset exported", timeout=4)
             return None
 
-        self.push_screen(PathPrompt("Export the configuration as a preset", 
-                                    self._default_path("-custom.toml"), attempt))
+        self.push_screen(PathPrompt("Export a preset (.toml) or a PyTorch script (.py)",
+                                    self._default_path("-custom.toml"), attempt,
+                                    "name.toml: the configuration as a preset; name.py: the run "
+                                    "as it stands as a PyTorch script, its state in name.npz"))
+
+    def _export_torch(self, path: str, replace_ok: Callable[[str], str | None]) -> str | None:
+        """The paused run as a PyTorch script at ``path`` and its state beside it (.npz);
+        returns the refusal, if any, as one line."""
+        from engine.export.torch_script import export_torch
+
+        state = str(Path(path).with_suffix(".npz"))
+        for target in (path, state):
+            if (refusal := replace_ok(target)) is not None:
+                return refusal
+        try:
+            export = export_torch(self.trainer, source=self.trainer.preset.name
+                                  if self.trainer.preset else "the app's run",
+                                  script_name=Path(path).name, state_file=Path(state).name)
+            write_atomic(state, export.sidecar_bytes())
+            write_atomic(path, export.script.encode("utf-8"))
+        except (EngineError, OSError) as exc:
+            return str(exc)
+        self.notify(f"{path} and its state in {Path(state).name}", title="PyTorch script exported",
+                    timeout=4)
+        return None
 
     # ----- further screens: pause training, push the screen, redraw when it changed the run
     async def action_inspect(self) -> None:
