@@ -26,7 +26,7 @@ from textual.widgets import Footer, Input, Label, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
-from engine.analysis.lr_find import BETA, MAX_STEPS, STOP_FACTOR, LrFindResult, lr_find
+from engine.analysis.lr_find import MAX_STEPS, LrFindResult, lr_find
 from engine.config import Config
 from engine.data import Dataset
 from engine.errors import EngineError
@@ -328,4 +328,4 @@ class LrFindScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-__all__ = ["LrFindScreen", "RangeCurve", "suggested", "BETA", "STOP_FACTOR"]
+__all__ = ["LrFindScreen", "RangeCurve", "suggested"]
