@@ -6,19 +6,20 @@ from ``lr_min`` to ``lr_max`` over ``steps`` steps::
     lr_i = lr_min · (lr_max / lr_min) ** (i / (steps − 1)),   i = 0 … steps − 1
 
 The mini-batches come in the order a run of the config visits them (its ``BatchOrder``
-from the same seed), the optimizer is the config's own with its lr set before each step,
+from the same seed), the optimizer is the config's own with its lr set before each step
+(the config's lr and lr schedule play no part),
 and each step records the loss of its batch as training sees it (the data loss plus any
 weight penalty), measured before the update. So the loss at ``lr_i`` shows the effect of
 the rates before it, as in both tools.
 
 The smoothed loss is an exponential moving average with bias correction (β = 0.98, as
-fastai and torch-lr-finder use)::
+fastai's; torch-lr-finder uses β = 0.95 without the correction)::
 
     avg_i = β · avg_{i−1} + (1 − β) · loss_i,   avg_{−1} = 0,   smoothed_i = avg_i / (1 − β^(i+1))
 
 The run stops early at the blow-up: the first step whose smoothed loss is above
-``stop_factor`` (4) times the lowest smoothed loss so far, or whose loss is not finite.
-That step is recorded, and its lr is the blow-up lr.
+``stop_factor`` (4, as fastai's; torch-lr-finder's is 5) times the lowest smoothed loss
+so far, or whose loss is not finite. That step is recorded, and its lr is the blow-up lr.
 
 The steepest descent is the recorded lr where d smoothed / d ln lr is most negative,
 computed with ``numpy.gradient`` (central differences inside, one-sided at the two ends)
@@ -43,7 +44,7 @@ from ..resources import check_resources
 from ..training.batches import BatchOrder
 from ..training.build import build_dataset, build_network, build_optimizer, targets
 
-BETA = 0.98  #: the smoothing of the loss, as fastai and torch-lr-finder
+BETA = 0.98  #: the smoothing of the loss, as fastai's
 STOP_FACTOR = 4.0  #: the blow-up: smoothed loss above this many times its lowest
 MAX_STEPS = 10_000  #: the longest range test
 SKIP_START, SKIP_END = 10, 5  #: points the steepest descent leaves out at each end
