@@ -240,7 +240,8 @@ def test_unknown_data_set_lists_the_names():
     with pytest.raises(DataError) as e:
         make_dataset("spirals")
     assert str(e.value) == ("unknown data set 'spirals'; data sets are 'circle', 'xor', 'gauss', "
-                            "'spiral', 'moons', 'plane', 'multi-gauss', 'iris' or 'csv'")
+                            "'spiral', 'moons', 'plane', 'multi-gauss', 'iris', 'digits', "
+                            "'csv' or 'draw'")
     assert "\n" not in str(e.value)
 
 
@@ -332,4 +333,4 @@ def test_iris_unstandardized_rows_are_the_raw_rows():
 
 
 def test_iris_names_are_in_datasets():
-    assert DATASETS[-2:] == ("iris", "csv")
+    assert {"iris", "digits", "csv"} <= set(DATASETS)
