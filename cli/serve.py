@@ -140,6 +140,9 @@ def cmd_serve(args) -> int:
     listener = listen(args.host, args.port)
     from .web import serve  # aiohttp and textual-serve load only when serving
 
-    for line in start_lines(listener, args.preset):
-        print(line, flush=True)
-    return serve(app_command(args.preset), listener.sock, local_only=listener.local_only)
+    def announce() -> None:
+        for line in start_lines(listener, args.preset):
+            print(line, flush=True)
+
+    return serve(app_command(args.preset), listener.sock, local_only=listener.local_only,
+                 announce=announce)

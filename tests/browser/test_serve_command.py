@@ -84,8 +84,9 @@ def test_a_busy_port_is_one_line(capsys, monkeypatch):
 def test_default_host_is_this_machine_only_and_says_so(capsys, monkeypatch):
     served = {}
 
-    def fake_serve(command, sock, *, local_only):
+    def fake_serve(command, sock, *, local_only, announce):
         served.update(command=command, address=sock.getsockname(), local_only=local_only)
+        announce()
         return 0
 
     monkeypatch.setattr(web, "serve", fake_serve)
@@ -200,11 +201,7 @@ def test_the_server_refuses_a_foreign_page_and_runs_one_app_per_connection():
                 first = await session.ws_connect(served.url + "/ws?width=100&height=30", headers=own)
                 second = await session.ws_connect(served.url + "/ws?width=100&height=30", headers=own)
                 for ws in (first, second):  # each draws its own first frame
-                    got = b""
-                    while b"step 0" not in got:
-                        msg = await asyncio.wait_for(ws.receive(), timeout=30)
-                        assert msg.type == aiohttp.WSMsgType.BINARY, msg
-                        got += msg.data
+                    await first_frame(ws)
                 apps = served.app_processes()
                 return apps
         apps = asyncio.run(scenario())
@@ -223,3 +220,64 @@ def test_ctrl_c_stops_an_idle_server_quietly():
     code, out, err = served.stop(signal.SIGINT)
     assert code == 0 and err == "" and len(out.splitlines()) == 2  # the start lines only
     assert "the default preset" in served.lines[0]
+
+
+def test_a_page_cannot_ask_for_a_huge_terminal():
+    assert web.terminal_size(10**9, -5) == (web.MAX_CELLS, 1)
+    assert web.terminal_size(120, 36) == (120, 36)
+
+
+async def first_frame(ws, text: bytes = b"step 0") -> None:
+    import aiohttp
+
+    got = b""
+    while text not in got:
+        msg = await asyncio.wait_for(ws.receive(), timeout=30)
+        assert msg.type == aiohttp.WSMsgType.BINARY, msg
+        got += msg.data
+
+
+def test_an_app_that_cannot_start_ends_its_page_and_says_why(tmp_path):
+    """The preset is gone by the time a tab opens: the app refuses it in one line, and the
+    page's connection closes (the page says the session ended) instead of waiting."""
+    import aiohttp
+
+    preset = tmp_path / "soon-gone.toml"
+    shutil.copy(bundled_dir() / "xor.toml", preset)
+    served = start_serve(str(preset))
+    preset.unlink()
+    try:
+        async def scenario():
+            async with aiohttp.ClientSession() as session:
+                ws = await session.ws_connect(served.url + "/ws", headers={"Origin": served.url})
+                msg = await asyncio.wait_for(ws.receive(), timeout=30)
+                return msg.type
+        assert asyncio.run(scenario()) in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    finally:
+        code, out, err = served.stop(signal.SIGINT)
+    assert code == 0 and f"backprop-lab: {preset}: no such file" in out
+
+
+def test_a_garbled_message_closes_only_its_own_connection():
+    import aiohttp
+
+    served = start_serve("xor")
+    try:
+        async def scenario():
+            own = {"Origin": served.url}
+            async with aiohttp.ClientSession() as session:
+                bad = await session.ws_connect(served.url + "/ws?width=10000000&height=40",
+                                               headers=own)
+                await first_frame(bad)  # a bounded terminal: the app still draws
+                await bad.send_str('["resize", {"width": "wide", "height": 3}]')
+                msg = await asyncio.wait_for(bad.receive(), timeout=30)
+                while msg.type == aiohttp.WSMsgType.BINARY:  # frames already on their way
+                    msg = await asyncio.wait_for(bad.receive(), timeout=30)
+                assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+                good = await session.ws_connect(served.url + "/ws", headers=own)
+                await first_frame(good)  # the server goes on serving
+        asyncio.run(scenario())
+    finally:
+        code, out, err = served.stop(signal.SIGINT)
+    assert code == 0 and err == "" and "Traceback" not in out
+    assert "a connection was closed: ValueError" in out
