@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from engine.config import Config
 from engine.opening import open_run
 from tui.app import BackpropLab
 from tui.screens.inspector import InspectorScreen
@@ -246,3 +247,24 @@ def test_weights_shown_narrow(snap_compare, plain):
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
 def test_inspector(snap_compare, size, plain):
     assert snap_compare(digits_app(plain), press=[*STEPS, "i", "n"], terminal_size=size)
+
+
+async def test_a_new_config_on_images_swaps_the_panes_both_ways(make_app):
+    app = make_app("xor")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("n")
+        xor = app.trainer.config
+        values = xor.to_dict()
+        values["model"].update(output="softmax", loss="ce")
+        values["data"]["dataset"] = "digits"
+        digits = Config.from_dict(values)
+        samples, boundary = app.screen.query_one(SamplesView), app.screen.query_one(BoundaryView)
+        for config, images in ((digits, True), (xor, False)):
+            assert app.trainer.apply_config(config)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: samples.display == images
+                           and boundary.display == (not images))
+            weights = app.screen.query_one(WeightsView)
+            assert weights.image_shape == ((8, 8) if images else None)
+            title = app.screen.query_one("#boundary-box").border_title
+            assert (title == "Test images") == images
