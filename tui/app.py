@@ -432,14 +432,14 @@ class BackpropLab(App):
 
         replace_ok = confirm_replace()
 
+        # drawn points go in a CSV file beside the preset, which names it
+        drawn = self.trainer.drawn if config.data.dataset == "draw" else None
+
         def attempt(path: str) -> str | None:
             if path.endswith(".py"):
                 return self._export_torch(path, replace_ok)
             if not path.endswith(".toml"):
                 path += ".toml"
-        # drawn points go in a CSV file beside the preset, which names it
-        drawn = self.trainer.drawn if config.data.dataset == "draw" else None
-
             points = str(Path(path).with_name(f"{Path(path).stem}-points.csv"))
             for target in (path, points) if drawn is not None else (path,):
                 if (refusal := replace_ok(target)) is not None:
@@ -452,11 +452,11 @@ class BackpropLab(App):
                             lesson=base.lesson if base else "An experiment made in backprop-lab.",
                             config=exported, pace=self.trainer.pace)
             try:
+                if drawn is not None:
+                    write_atomic(points, drawn_csv(drawn, config.task).encode("utf-8"))
                 save_preset(preset, path)
             except (EngineError, OSError) as exc:
                 return str(exc)
-                if drawn is not None:
-                    write_atomic(points, drawn_csv(drawn, config.task).encode("utf-8"))
             self.notify(path + (f" and {len(drawn)} points in {Path(points).name}"
                                 if drawn is not None else ""), title="Preset exported", timeout=4)
             return None
@@ -516,6 +516,13 @@ class BackpropLab(App):
 
         self.push_screen(MetricsScreen(self.session.latest))
 
+    def action_network(self) -> None:
+        """Open the network view (tui/screens/network.py); training goes on."""
+        from tui.screens.network import NetworkScreen
+
+        if not isinstance(self.screen, NetworkScreen):
+            self.push_screen(NetworkScreen())
+
     async def action_lr_find(self) -> None:
         """Open the learning-rate range test (tui/screens/lr_find.py) on the run's config."""
         from tui.screens.lr_find import LrFindScreen
@@ -529,14 +536,14 @@ class BackpropLab(App):
     def on_lr_find_screen_apply(self, message) -> None:
         self._set_lr(message.lr)
 
-    def action_toggle_theme(self) -> None:
-        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
-
     def action_landscape(self) -> None:
         """Open the loss landscape (tui/screens/landscape.py); training goes on."""
         from tui.screens.landscape import LandscapeScreen
 
         self.push_screen(LandscapeScreen(self.session))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_help()))

@@ -86,6 +86,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("app", "metrics", "m", "m", "Metrics",
             "Classification metrics: the confusion matrix and each class's accuracy, test "
             "split (s: train)", "Confusion matrix", footer=False),
+    Command("app", "network", "g", "g", "Network",
+            "Network view: neurons with live maps, links by weight; the cursor shows a "
+            "neuron's map, weights and bias or a link's weight and gradient (enter: edit)",
+            "Network view", footer=False),
     Command("app", "landscape", "k", "k", "Landscape",
             "Loss landscape: the loss over a 2-D slice of weight space and the optimizer's "
             "path on it, live (d: directions, c: re-centre)", "Loss landscape",
@@ -97,10 +101,6 @@ COMMANDS: tuple[Command, ...] = (
     Command("app", "quit", "ctrl+c", "ctrl+c", "Quit", "Quit", footer=False, priority=True),
 )
 
-#: the footer shows ``+`` and ``[`` for the pairs +/- and [/]
-PAIRS = {"lr_up": "+/-", "faster": "[/]"}
-
-
 #: the keys of draw mode (D), which the boundary pane answers while it draws
 DRAW_KEYS = (
     ("←↑↓→", "Draw mode: move the cursor on the boundary pane"),
@@ -110,6 +110,10 @@ DRAW_KEYS = (
     ("u", "Draw mode: take back the last point"),
     ("C", "Draw mode: clear every point (C twice when there are many)"),
 )
+
+#: the footer shows ``+`` and ``[`` for the pairs +/- and [/]
+PAIRS = {"lr_up": "+/-", "faster": "[/]"}
+
 
 def bindings(owner: str) -> list[Binding]:
     """The key bindings of ``owner`` ("app" or "main")."""
@@ -131,11 +135,11 @@ def help_rows() -> list[tuple[str, str]]:
             continue
         seen.add(c.action)
         rows.append((c.shown, c.help))
+    rows.extend(DRAW_KEYS)
     rows.append(("ctrl+p", "Command palette: every action by name"))
     rows.append(("tab", "Move between fields; enter or tab confirms a value"))
     rows.append(("esc", "Leave the config fields: keys go back to training"))
     return rows
-    rows.extend(DRAW_KEYS)
 
 
 def palette() -> Iterator[Command]:
