@@ -130,10 +130,11 @@ async def test_two_dimensional_data_keeps_its_boundary(make_app):
 
 # ----- the weights pane --------------------------------------------------------------------
 @pytest.mark.parametrize("plain", [False, True], ids=["colour", "plain"])
-async def test_unit_pictures_are_the_first_layers_weights(make_app, plain):
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+async def test_unit_pictures_are_the_first_layers_weights(make_app, size, plain):
     app = make_app("digits", plain=plain)
-    async with app.run_test(size=(120, 36)) as pilot:
-        for key in STEPS:
+    async with app.run_test(size=size) as pilot:
+        for key in STEPS + (["w"] if size[0] < 120 else []):  # narrow: w shows the weights
             await pilot.press(key)
         await wait_for(pilot, lambda: app.trainer.latest.step == 5)
         view = app.screen.query_one(WeightsView)
@@ -141,7 +142,7 @@ async def test_unit_pictures_are_the_first_layers_weights(make_app, plain):
                        and np.array_equal(view.weights[0], app.trainer.network.layers[0].W))
         W = app.trainer.network.layers[0].W
         pictures = view.pictures()
-        assert [j for j, _ in pictures] == list(range(len(pictures))) and len(pictures) >= 8
+        assert [j for j, _ in pictures] == list(range(len(pictures))) and len(pictures) >= 12
         for j, picture in pictures:
             assert np.array_equal(picture, W[:, j].reshape(8, 8))
         scale = float(np.abs(W).max())
