@@ -276,6 +276,7 @@ def main() -> int:
         if reached(train_loss, train_acc, test_acc):
             break
     if world > 1:
+        dist.barrier()  # every process is done before any leaves the group
         dist.destroy_process_group()
     return 0
 
