@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 import socket
 from collections.abc import Callable
@@ -31,6 +32,8 @@ log = logging.getLogger("textual-serve")
 #: how long the apps get to quit when the server stops, in seconds
 QUIT_WAIT = 5.0
 LOCAL_NAMES = ("localhost",)
+#: a Host header: a name or IPv4 address, or an IPv6 one in brackets, and maybe a port
+HOST_HEADER = re.compile(r"(?:[A-Za-z0-9_.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
 #: the most columns or rows a page may ask the app's terminal for
 MAX_CELLS = 1000
 
@@ -62,7 +65,7 @@ def request_refusal(host_header: str | None, origin: str | None, *, local_only: 
     on a loopback address that must be a name of this machine. A browser request made by a
     page (Origin) must come from a page of this same server."""
     host = (host_header or "").strip()
-    if not host or any(c.isspace() or c in "/\\@?#" for c in host):
+    if not HOST_HEADER.fullmatch(host):  # it is written into the page: nothing else
         return "a request without a usable Host header"
     if local_only and not names_this_machine(host_name(host)):
         return "this server answers only requests addressed to this machine"

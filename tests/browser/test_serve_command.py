@@ -169,6 +169,8 @@ def test_a_checkpoint_is_served_by_its_absolute_path(tmp_path, monkeypatch, caps
     (None, None, True, False),
     ("", None, False, False),
     ("a/b", None, False, False),
+    ('127.0.0.1:80"><script>', None, True, False),  # it would be written into the page
+    ("[::1]x", None, True, False),
     # on another address any name may reach us, but only our own page may drive an app
     ("lab.example:8000", "http://lab.example:8000", False, True),
     ("10.1.2.3:8000", None, False, True),
