@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from textual.css.query import NoMatches
 
 from engine.data.drawn import read_drawn
 from engine.opening import open_run
-from tui.widgets import BoundaryView
+from tui.widgets import BoundaryView, ConfigPane
 from tui.widgets.boundary import PALETTE, PLAIN_POINTS, letterbox
 
 from tests.tui.conftest import press_live, screen_text, wait_for
@@ -237,3 +238,43 @@ async def test_regression_draws_targets_with_minus_zero_plus(make_app, tmp_path)
         assert app.trainer.drawn.values.tolist() == [-1.0, 0.0, 1.0]
         assert app.main.query_one("#boundary-box").border_title == "Draw +1 · 3 pts"
         assert app.trainer.config.training.lr == lr  # + and - drew: the lr stayed
+
+
+# ----- snapshots ---------------------------------------------------------------------
+DRAWING = ["D", "left", "left", "left", "0", "up", "up", "0", "right", "right", "right",
+           "right", "right", "right", "1", "down", "down", "down", "1", "left", "left", "n",
+           "n", "n"]
+
+
+def laid_out(app) -> bool:
+    """The main screen is composed, and a wide one's config pane is filled in."""
+    try:
+        return bool(app.main.query(ConfigPane)) and (not app.main.wide or
+                                                      app.config_pane.populated)
+    except NoMatches:
+        return False
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+@pytest.mark.parametrize("plain", [False, True], ids=["colour", "plain"])
+def test_snapshot_drawing(snap_compare, size, plain):
+    from tui.app import BackpropLab
+
+    app = BackpropLab(open_run("draw"), plain=plain)
+
+    async def draw(pilot) -> None:
+        # the layout settles first (the pane is squared, a wide config pane fills in): the
+        # cursor's cells, and so the points drawn, are then those of the final layout
+        await wait_for(pilot, lambda: laid_out(app))
+        await pilot.pause(0.2)
+        await pilot.press(*DRAWING)
+
+    assert snap_compare(app, run_before=draw, terminal_size=size)
+
+
+@pytest.mark.parametrize("plain", [False, True], ids=["colour", "plain"])
+def test_snapshot_empty_drawing_says_why_it_cannot_train(snap_compare, plain):
+    from tui.app import BackpropLab
+
+    app = BackpropLab(open_run("draw"), plain=plain)
+    assert snap_compare(app, press=["space"], terminal_size=(80, 24))

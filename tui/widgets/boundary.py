@@ -208,12 +208,14 @@ class BoundaryView(LinePane):
         elif self.plain:
             k = min(max(2, self.n_classes), len(PLAIN_POINTS))
             marks = "/".join(PLAIN_POINTS[:k])
-            text = f"{marks} train · {marks.upper()} test"
+            text = f"{marks} train · {marks.upper()} test" if self.show_test else (
+                f"{marks} train only")
         else:
-            text = "colour = class"
-        flags = (["hard" if b.kind != "regression" else f"{BANDS} bands"] if self.discrete
-                 else []) + ([] if self.show_test or not self.show_points else ["no test"])
-        return " · ".join(flags + [text])
+            text = "colour = class" if self.show_test else "no test"
+        hard = "hard" if b.kind != "regression" else f"{BANDS} bands"
+        if self.discrete and text == "colour = class":
+            return hard  # the toggles' words say enough, where the border is short
+        return f"{hard} · {text}" if self.discrete else text
 
     def title(self) -> str:
         """The pane's title: what draw mode draws, or just the pane's name."""
