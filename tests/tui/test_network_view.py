@@ -269,3 +269,20 @@ def test_snapshot(snap_compare, size, plain):
 def test_snapshot_a_link_being_edited(snap_compare):
     assert snap_compare(app_for(False), press=[*STEPS, "g", "right", "down", "enter"],
                         terminal_size=(80, 24))
+
+
+async def test_a_run_opened_meanwhile_is_shown_and_a_network_without_hidden_layers_too(make_app):
+    app = make_app("xor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_view(app, pilot, steps=1)
+        await app.open(open_run("circle-features"))
+        await wait_for(pilot, lambda: screen.graph.state is not None
+                       and screen.graph.state.sizes == (4, 1))
+        assert app.trainer.network_interval is not None  # the new run was asked too
+        graph = screen.graph
+        assert graph.cursor == Cursor(1, 0)  # the output, the one layer
+        await pilot.press("left")  # onto the link x1 → out
+        assert graph.cursor == Cursor(0, 0, 0)
+        await pilot.pause()
+        W = app.trainer.network.layers[0].W
+        assert f"w      {value(W[0, 0])}" in screen_text(app)

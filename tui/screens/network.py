@@ -207,8 +207,10 @@ class NetworkScreen(Screen):
         self._size_map()
         self.query_one(MapView).show(state, cursor)
         rows = max(3, detail.size.height or 8)
-        text = detail_lines(state, cursor, rows - 2)
-        text.append(f"\n\n{legend(self.graph.plain)}", "dim")
+        text = detail_lines(state, cursor, rows)
+        key = legend(self.graph.plain)
+        if len(text.plain.splitlines()) + 1 + len(key.splitlines()) <= rows:  # room to spare
+            text.append(f"\n\n{key}", "dim")
         detail.update(text)
         self._say()
 

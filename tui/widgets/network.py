@@ -455,7 +455,7 @@ class NetworkGraph(LinePane):
         names_out = [node_name(state, len(state.sizes) - 1, j) for j in range(state.sizes[-1])]
         cap = max(4, min(12, canvas.width // 6))  # labels take a share of the width
         label_w = min(cap, max(len(n) for n in names_in)) + 1
-        out_w = min(cap, max(len(n) for n in names_out)) + 1
+        out_w = min(cap, max(len(n) for n in names_out)) + 2
         args = (canvas.width, canvas.height, state.sizes, label_w, out_w)
         self.layout_, self._firsts = plan(*args, self._firsts)
         self._window(state)
@@ -570,9 +570,9 @@ class NetworkGraph(LinePane):
             canvas.text(x - len(label) - 1, name_row, label, style=1 if selected else 0)
             self._owner[name_row, max(0, x - len(label) - 1):x] = item
         elif col == last:
-            label = node_name(state, col, unit)[: out_w - 1]
-            canvas.text(x + cols + 1, name_row, label, style=1 if selected else 0)
-            self._owner[name_row, x + cols:x + cols + 1 + len(label)] = item
+            label = node_name(state, col, unit)[: out_w - 2]
+            canvas.text(x + cols + 2, name_row, label, style=1 if selected else 0)
+            self._owner[name_row, x + cols:x + cols + 2 + len(label)] = item
         if selected:
             on_node = self.cursor == Cursor(col, unit)
             fg = int(pack(ACCENT)) if not self.plain else -1
