@@ -329,8 +329,7 @@ FIGURES = {
         fig("training loss at the end", lambda: end("dead-relu").train_loss, abs_tol=0.03),
         fig("test accuracy at the end", lambda: end("dead-relu").test_accuracy, abs_tol=0.03),
         fig("leaky_relu: test accuracy", lambda: end("dead-relu", LEAKY).test_accuracy,
-            abs_tol=0.01),
-        fig("leaky_relu: test loss", lambda: end("dead-relu", LEAKY).test_loss, factor=1.3),
+            abs_tol=0.015),
         fig("leaky_relu at lr/3: test loss", lambda: end("dead-relu", LEAKY_SLOWER).test_loss,
             factor=1.3),
         fig("leaky_relu at lr/3: test accuracy",
@@ -349,8 +348,6 @@ FIGURES = {
         fig("test accuracy at the end", lambda: end("lr-good").test_accuracy, abs_tol=0.02),
         fig("compare screen: lr 0.3 at the end",
             lambda: screen_compare("lr-good")[0.3].final_train_loss, factor=1.15),
-        fig("compare screen: lr 30 at the end",
-            lambda: screen_compare("lr-good")[30.0].final_train_loss, factor=1.3),
         fig("range test to 100: steepest descent", lambda: range_test("lr-good").steepest_lr,
             factor=1.15),
         fig("range test to 100: blow-up", lambda: range_test("lr-good").blowup_lr, factor=1.15),
@@ -580,17 +577,19 @@ def test_high_lr_kills_relus_and_leaky_relus_survive_it():
     X, Y = L._train_arrays(t)
     t.network.loss_and_grads(X, Y, t.loss_name)
     assert np.mean(t.network.last_batch.delta[0] == 0) >= 0.9
-    # leaky_relu at the same rate: every training point right, one wrong test point, called
-    # with total certainty, and a loss that leaps about on the way
+    # leaky_relu at the same rate: every training point right, and a loss that leaps about
+    # on the way; at a third of the rate it trains calmly: far fewer rises, and a test loss
+    # several times lower. (How high the reckless run's test loss ends depends on the
+    # rounding of the machine's BLAS kernels, which this chaotic run amplifies: 0.58 on one
+    # kernel, 24 on another; the lesson says only what holds on both.)
     leaky = run("dead-relu", LEAKY)
     assert leaky.final.train_accuracy == 1.0
-    wrong, worst_share = wrong_test_points("dead-relu", LEAKY)
-    assert wrong == 1 and worst_share >= 0.99
     loss = leaky.series("train_loss")
     assert rises(loss) >= 30 and loss[10:].max() > 10
-    # at a third of the rate it trains calmly: a smaller loss with far fewer rises
-    calm = run("dead-relu", LEAKY_SLOWER).series("train_loss")
+    calm_run = run("dead-relu", LEAKY_SLOWER)
+    calm = calm_run.series("train_loss")
     assert calm.max() < 2 and rises(calm) < rises(loss) / 2
+    assert leaky.final.test_loss > 3 * calm_run.final.test_loss
     assert end("dead-relu", RELU_SLOWER).test_accuracy > end("dead-relu").test_accuracy + 0.2
 
 
@@ -627,6 +626,7 @@ def test_a_good_rate_falls_steadily_and_beats_its_neighbours():
         curve = screen[slow].train_loss
         assert rises(curve) == 0 and curve[-1] < curve[-2]
     assert rises(screen[30.0].train_loss) >= 10  # 30 bounces
+    assert screen[30.0].final_train_loss > 2  # and ends above 2
     # the lesson's compare command, with its two neighbours
     trio = lr_compare("lr-good", tuple(vary_values("lr-good")), 200)
     assert sorted(trio) == [0.01, 3.0, 100.0]
@@ -662,7 +662,7 @@ def test_too_high_a_rate_bounces_and_saturates():
     d = delta_per_step("lr-too-high", 200)
     swings = np.abs(np.log10(d[1:] / d[:-1]))
     assert np.mean(swings >= 1) >= 0.3  # ten times or more from one step to the next, often
-    assert d[-1] < 1e-4 * d[0]  # and it sinks towards zero
+    assert d[-1] < 1e-2 * d[0]  # and it sinks towards zero
     # where nothing saturates the same mistake diverges
     plane = run("regression-plane", PLANE_LR_1)
     assert plane.stopped == "diverged" and plane.final.diverged
