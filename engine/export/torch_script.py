@@ -240,6 +240,7 @@ def script_fields(trainer, *, source: str, script_name: str, state_file: str | N
         "target_loss": repr(t.target_loss), "target_accuracy": repr(t.target_accuracy),
         "state_file": repr(state_file), "n_in": str(net.sizes[0]), "n_out": str(n_out),
         "layers": "\n".join(lines), "output_name": out_name,
+        "layer_activations": repr(list(net.activation_names)),
         "output_expr": OUTPUT[out_name](slope), "loss_function": loss_function,
         "penalty_doc": penalty_doc, "penalty_body": penalty_body,
         "optimizer_doc": optimizer_doc, "optimizer": optimizer,

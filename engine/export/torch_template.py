@@ -82,6 +82,8 @@ def make_optimizer(params) -> torch.optim.Optimizer:
 
 
 OPTIMIZER_HAS_STEP = ${has_step}  #: whether torch keeps a step count in its state
+#: each dense layer's activation, the output's last (for the layer figures)
+LAYER_ACTIVATIONS = ${layer_activations}
 
 
 def lr_factor(epoch: int) -> float:
@@ -142,15 +144,16 @@ class BatchOrder:
         self.order = state["order"].astype(np.int64) if self.pos else np.arange(n)
 
     def epoch(self):
-        """The rows (numpy int array) of each step left in this epoch."""
+        """The rows (numpy int array) of each step left in this epoch, and whether it is
+        the epoch's last."""
         if self.batch == self.n:
-            yield np.arange(self.n)
+            yield np.arange(self.n), True
             return
         if self.pos == 0:
             self.order = self.rng.permutation(self.n)
         start, self.pos = self.pos, 0
         for s in range(start, self.n, self.batch):
-            yield self.order[s:s + self.batch]
+            yield self.order[s:s + self.batch], s + self.batch >= self.n
 
 
 # ----- measuring ----------------------------------------------------------------------------
@@ -195,7 +198,78 @@ def reached(train_loss: float, train_acc, test_acc) -> str | None:
 
 def plain(x):
     """JSON has no NaN or inf: they are written as null, as the engine writes them."""
+    if isinstance(x, list):
+        return [plain(v) for v in x]
     return None if isinstance(x, float) and not math.isfinite(x) else x
+
+
+@torch.no_grad()
+def layer_outputs(model: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
+    """Each dense layer's output a = f(z) on inputs x, the last one output(z)."""
+    outs = []
+    for i, module in enumerate(model):
+        x = module(x)
+        if i % 2 == 1:  # after each layer's activation module
+            outs.append(x)
+    outs[-1] = output(outs[-1])
+    return outs
+
+
+@torch.no_grad()
+def layer_stats(model: nn.Sequential, before: list[torch.Tensor], outs: list[torch.Tensor],
+                world: int) -> dict:
+    """The layer figures of one step, as the engine measures them: |dL/dW| (penalty
+    included), |delta W| / |W| of the update, and on the step's batch the share of ReLU
+    units that are zero on every row and of sigmoid/tanh outputs within 1% of a bound."""
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    grads, ratios, dead, saturated = [], [], [], []
+    for layer, old, a, name in zip(linears, before, outs, LAYER_ACTIVATIONS):
+        w = float(layer.weight.norm())
+        update = float((layer.weight - old).norm())
+        grads.append(float(layer.weight.grad.norm()))
+        ratios.append(update / w if w else (0.0 if update == 0 else math.inf))
+        alive = (a != 0).any(dim=0).to(torch.int64)
+        counts = torch.tensor([0, a.numel()], dtype=torch.int64, device=a.device)
+        if name == "sigmoid":
+            counts[0] = ((a < 0.01) | (a > 0.99)).sum()
+        elif name == "tanh":
+            counts[0] = (a.abs() > 0.99).sum()
+        if world > 1:  # each process saw its share of the batch
+            dist.all_reduce(alive, op=dist.ReduceOp.MAX)
+            dist.all_reduce(counts)
+        dead.append(1.0 - int(alive.sum()) / alive.numel() if name == "relu" else 0.0)
+        saturated.append(int(counts[0]) / int(counts[1]) if counts[1] else 0.0)
+    return {"grad_norms": grads, "update_ratios": ratios, "dead_fraction": dead,
+            "saturated_fraction": saturated}
+
+
+def layer_flags(stats: dict, loss: float, start_loss: float) -> list[str]:
+    """"ok", "vanishing" or "exploding" per layer, by the engine's rule: vanishing is a
+    |grad W| below 1e-3 x the largest layer's, exploding one that is not finite or above
+    1e3 x the output layer's, or an update of 50% of |W| or more; none of it once the loss
+    is down to 1% of its value at the start."""
+    if not math.isfinite(loss):
+        learning = True
+    elif not math.isfinite(start_loss) or start_loss <= 0:
+        learning = loss > 0
+    else:
+        learning = loss > 1e-2 * start_loss
+    norms = stats["grad_norms"]
+    largest = max((g for g in norms if math.isfinite(g)), default=0.0)
+    last = norms[-1] if math.isfinite(norms[-1]) else 0.0
+    flags = []
+    for g, ratio in zip(norms, stats["update_ratios"]):
+        if not math.isfinite(g):
+            flags.append("exploding")
+        elif not learning:
+            flags.append("ok")
+        elif (last > 0 and g > 1e3 * last) or ratio >= 0.5:
+            flags.append("exploding")
+        elif g < 1e-3 * largest:
+            flags.append("vanishing")
+        else:
+            flags.append("ok")
+    return flags
 
 
 # ----- training ---------------------------------------------------------------------------
@@ -238,8 +312,9 @@ def main() -> int:
     Xt, Yt = split(state, "test", dtype, device)
     batches = BatchOrder(X.shape[0], state)
     epochs = max(0, EPOCHS - epoch) if args.epochs is None else args.epochs
+    start_loss = evaluate(model, X, Y)[0]  # the flags' reference, as the engine's
     for _ in range(epochs):
-        for rows in batches.epoch():
+        for rows, last in batches.epoch():
             count = len(rows)
             mine = torch.from_numpy(rows[count * rank // world:count * (rank + 1) // world])
             x, y = X[mine.to(device)], Y[mine.to(device)]
@@ -260,8 +335,12 @@ def main() -> int:
                                       "reason": "the loss became %s at step %d"
                                       % (batch_loss, step + 1)}), flush=True)
                 return 1
+            if last:  # the epoch's line reports this step's layer figures
+                before = [m.weight.detach().clone() for m in model if isinstance(m, nn.Linear)]
+                outs = layer_outputs(model, x)
             optimizer.step()
             step += 1
+        stats = layer_stats(model, before, outs, world)
         epoch += 1
         scheduler.step()
         train_loss, train_acc, confusion_train = evaluate(model, X, Y)
@@ -272,7 +351,9 @@ def main() -> int:
                 "train_loss": plain(train_loss), "test_loss": plain(test_loss),
                 "train_acc": train_acc, "test_acc": test_acc,
                 "confusion_train": confusion_train, "confusion_test": confusion_test,
-                "lr": optimizer.param_groups[0]["lr"], "diverged": False}), flush=True)
+                "stats_step": step, **{k: plain(v) for k, v in stats.items()},
+                "flags": layer_flags(stats, train_loss, start_loss),
+                "diverged": False, "lr": optimizer.param_groups[0]["lr"]}), flush=True)
         if reached(train_loss, train_acc, test_acc):
             break
     if world > 1:

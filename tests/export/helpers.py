@@ -59,16 +59,26 @@ def relative(a: float, b: float) -> float:
     return abs(a - b) / max(abs(b), 1e-300)
 
 
+def close(a, b, tol: float) -> bool:
+    """Equal within ``tol`` relative (None only as None; zero only near zero)."""
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) <= tol * abs(b) or abs(a - b) <= 1e-300
+
+
 def assert_same_epochs(got: list[dict], want: list[dict], tol: float = 1e-9) -> None:
-    """Epoch by epoch: the same counters, losses within ``tol`` relative, the same
-    accuracies and confusion matrices."""
+    """Epoch by epoch: the fields of ``train --jsonl`` (and lr), the same counters,
+    accuracies, confusion matrices, unit shares and flags, losses and layer norms within
+    ``tol`` relative."""
     assert [g["epoch"] for g in got] == [w["epoch"] for w in want]
     assert [g["step"] for g in got] == [w["step"] for w in want]
     for g, w in zip(got, want):
+        assert set(g) == set(w) | {"lr"}
         for key in ("train_loss", "test_loss"):
-            if w[key] is None:
-                assert g[key] is None
-            else:
-                assert relative(g[key], w[key]) <= tol, (key, g, w)
-        for key in ("train_acc", "test_acc", "confusion_train", "confusion_test", "diverged"):
+            assert close(g[key], w[key], tol), (key, g[key], w[key])
+        for key in ("grad_norms", "update_ratios"):
+            assert len(g[key]) == len(w[key])
+            assert all(close(a, b, tol) for a, b in zip(g[key], w[key])), (key, g[key], w[key])
+        for key in ("train_acc", "test_acc", "confusion_train", "confusion_test", "stats_step",
+                    "dead_fraction", "saturated_fraction", "flags", "diverged"):
             assert g[key] == w[key], (key, g[key], w[key])
