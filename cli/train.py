@@ -171,6 +171,10 @@ def save_after_run(trainer, path: str, snap, *, interrupted: bool, quiet: bool) 
 
 def cmd_train(args) -> int:
     trainer, preset = open_trainer(args)
+    if trainer.not_ready:  # drawn data without the points it needs
+        raise DataError(f"{cut(args.preset, 80)}: cannot train: {trainer.not_ready} (draw "
+                        f"points in the app, or name a CSV of x1,x2,label with --set "
+                        f"data.path=FILE)")
     epochs = args.epochs if args.epochs is not None else preset.config.training.epochs
     if is_checkpoint(args.preset) and args.epochs is not None:
         epochs += trainer.epoch  # from a checkpoint, --epochs counts the epochs to add

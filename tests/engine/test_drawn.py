@@ -371,3 +371,18 @@ def test_not_ready_messages():
         "classes 1, 2, 4 have no point; training needs at least 1 point of each of the 5 "
         "classes")
     assert not_ready(some, task="regression", classes=2) is None
+
+
+def test_headless_train_says_why_drawn_data_cannot_train_and_trains_a_csv(capsys, tmp_path):
+    from backprop_lab.entry import main
+
+    assert main(["train", "draw"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == (
+        "backprop-lab: draw: cannot train: no points yet: press D, then 0-1 to draw a point "
+        "of that class (draw points in the app, or name a CSV of x1,x2,label with --set "
+        "data.path=FILE)")
+    (tmp_path / "p.csv").write_text("x1,x2,label\n1,1,0\n-1,-1,1\n")
+    assert main(["train", "draw", "--epochs", "30", "--set",
+                 f"data.path={tmp_path / 'p.csv'}"]) == 0
+    assert "epochs: 30  steps: 30" in capsys.readouterr().out
