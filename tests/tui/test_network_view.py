@@ -184,24 +184,32 @@ async def test_an_edit_during_a_run_lands_and_the_run_goes_on(make_app):
         assert screen.graph.state.step > 5
 
 
-async def test_the_mouse_selects_what_is_under_it(make_app):
+async def test_the_mouse_selects_what_is_under_it_and_a_click_edits_it(make_app):
     app = make_app("xor")
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_view(app, pilot)
         graph = screen.graph
         layout = graph.layout_
+        await pilot.hover(NetworkGraph, offset=(layout.xs[0] + 1, layout.slots[0][1].top))
+        assert graph.cursor == Cursor(0, 1) and not screen.editing  # hovering shows
         slot = layout.slots[2][3]  # h2.4
         await pilot.click(NetworkGraph, offset=(layout.xs[2] + 1, slot.top + 1))
-        assert graph.cursor == Cursor(2, 3)
-        await pilot.hover(NetworkGraph, offset=(layout.xs[0] + 1, layout.slots[0][1].top))
-        assert graph.cursor == Cursor(0, 1)
+        assert graph.cursor == Cursor(2, 3) and screen.editing  # a click edits its bias
+        field = screen.query_one("#net-edit", Input)
+        b = app.trainer.network.layers[1].b[3]
+        assert float(field.value) == pytest.approx(float(b), rel=1e-5)
+        await pilot.hover(NetworkGraph, offset=(layout.xs[0] + 1, layout.slots[0][0].top))
+        assert graph.cursor == Cursor(2, 3)  # while typing, the mouse moves nothing
+        await pilot.press("escape")
         # a link cell: the middle of the gap between the inputs and layer 1
         x = (layout.xs[0] + layout.cols + layout.xs[1]) // 2
         ys = [y for y in range(graph.size.height) if graph.item_at(x, y) is not None]
         assert ys
         item = graph.item_at(x, ys[0])
         await pilot.click(NetworkGraph, offset=(x, ys[0]))
-        assert graph.cursor == item and item.is_link and item.column == 0
+        assert graph.cursor == item and item.is_link and item.column == 0 and screen.editing
+        W = app.trainer.network.layers[0].W
+        assert float(field.value) == pytest.approx(float(W[item.unit, item.target]), rel=1e-5)
 
 
 async def test_wide_layers_are_elided_with_a_count_that_follows_the_cursor():

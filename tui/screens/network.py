@@ -229,9 +229,14 @@ class NetworkScreen(Screen):
         field.value = repr(current) if abs(current) < 1e-3 and current else f"{current:.6g}"
         self.query_one("#net-edit-label", Label).update(f"{name} =")
         self.query_one("#net-editbar").display = True
+        self.graph.follow_mouse = False  # a hand on the mouse does not move what is typed for
         self.message = "enter sets it (a number from -100 to 100), esc keeps the old value"
         self._detail()
         field.focus()
+
+    @on(NetworkGraph.Activated)
+    def _activated(self, _event: NetworkGraph.Activated) -> None:
+        self.action_edit()
 
     @on(Input.Submitted, "#net-edit")
     def _submit(self, event: Input.Submitted) -> None:
@@ -262,6 +267,7 @@ class NetworkScreen(Screen):
 
     def _stop_editing(self) -> None:
         self.query_one("#net-editbar").display = False
+        self.graph.follow_mouse = True
         self.graph.focus()
 
     @property

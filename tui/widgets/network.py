@@ -14,8 +14,12 @@ layer's largest (the faintest, under ``PLAIN_FAINT`` of it, are left out).
 Columns too tall for the pane are elided around the cursor with a count (``+12``); the
 maps grow with the terminal. A cursor (arrow keys, or the mouse) sits on a neuron or a
 link: → and ← walk along links (neuron, link, neuron...), ↑ and ↓ move within a column
-(on a link: its target), shift+↑/↓ a link's source. ``NetworkGraph.Selected`` tells the
-screen what the cursor is on. Feed it with ``show(snapshot)``.
+(on a link: its target), shift+↑/↓ a link's source; the mouse moves it by hovering or a
+click, and a click on a link or a neuron with a bias also posts ``Activated`` (the screen
+edits it).
+``NetworkGraph.Selected`` tells the screen what the cursor is on. Feed it with
+``show(snapshot)``: snapshots carry the network state only while someone asks for it
+(``Session.want_network``), so a pane that shows this widget asks while it is shown.
 
 Its length is one widget's layout, two renderings (colour and plain) and its cursor.
 """
@@ -324,10 +328,19 @@ class NetworkGraph(LinePane):
             self.graph = graph
             self.cursor = cursor
 
+    class Activated(Message):
+        """A click on a weight or a bias (the screen edits it)."""
+
+        def __init__(self, graph: NetworkGraph, cursor: Cursor) -> None:
+            super().__init__()
+            self.graph = graph
+            self.cursor = cursor
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.state: NetworkState | None = None
         self.plain = False
+        self.follow_mouse = True  #: hovering moves the cursor (off while a value is typed)
         self.cursor = Cursor(1, 0)
         self._trail: Cursor | None = None  #: the link the cursor last left, to walk back
         self.layout_: Layout | None = None
@@ -412,14 +425,19 @@ class NetworkGraph(LinePane):
         return self._items[i] if i >= 0 else None
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
+        if not self.follow_mouse:
+            return
         item = self.item_at(event.x, event.y)
         if item is not None and item != self.cursor:
             self.select(item)
 
     def on_click(self, event: events.Click) -> None:
         item = self.item_at(event.x, event.y)
-        if item is not None:
-            self.select(item)
+        if item is None:
+            return
+        self.select(item)
+        if item.param() is not None:  # a weight or a bias: edit it, as Playground's click does
+            self.post_message(self.Activated(self, self.cursor))
 
     # ----- drawing -----------------------------------------------------------------------
     def on_resize(self) -> None:
