@@ -14,9 +14,10 @@ A slice is an origin ``o`` (n_params,) and two directions ``D`` (2, n_params): t
 
 Grid values are the data loss on the training split (no penalty), as ``train`` and the
 snapshots report it (``Snapshot.train_loss``), computed by a copy of the network, never the
-trainer's. Cost is bounded: grid cells x data rows stay under ``MAX_CELL_ROWS`` (a larger
-training split is evaluated on a fixed seeded subsample, and ``Landscape.rows`` says how
-many rows) and the grid has at most ``MAX_RESOLUTION`` points a side.
+trainer's. Cost is bounded: grid cells x data rows stay under ``MAX_CELL_ROWS``, and cells
+x rows x parameters under ``MAX_WORK`` (a larger training split is evaluated on a fixed
+seeded subsample, and ``Landscape.rows`` says how many rows); the grid has at most
+``MAX_RESOLUTION`` points a side.
 
 The path (``WeightPath``) is projected by least squares onto the directions (exact for
 ``params`` and ``pca``, whose directions are orthonormal).
@@ -40,6 +41,7 @@ from ..training.trainer import Trainer
 KINDS = ("params", "random", "pca")
 MIN_RESOLUTION, MAX_RESOLUTION = 3, 101
 MAX_CELL_ROWS = 2_000_000  #: grid cells x training rows evaluated, at most
+MAX_WORK = 4_000_000_000  #: grid cells x training rows x parameters, at most
 MAX_HESSIAN_PARAMS = 64  #: a Hessian by finite differences is for small models only
 PCA_ROWS = 256  #: path rows the principal directions are computed from, at most
 LOSS_NOTE = "training loss (data loss, no penalty), as the run reports it"
@@ -215,7 +217,9 @@ def training_rows(trainer: Trainer, cells: int) -> tuple[np.ndarray, np.ndarray,
     """The training split (inputs (r, n_in), targets (r, n_out)) as the trainer reads it,
     cut to a fixed subsample when cells x rows would pass ``MAX_CELL_ROWS``."""
     X, Y = trainer.train_set
-    limit = max(1, MAX_CELL_ROWS // max(1, cells))
+    cells = max(1, cells)
+    limit = max(1, min(MAX_CELL_ROWS // cells,
+                       MAX_WORK // (cells * max(1, trainer.network.n_params))))
     if X.shape[0] <= limit:
         return X, Y, False
     rows = np.sort(np.random.default_rng(0).choice(X.shape[0], limit, replace=False))
@@ -260,6 +264,9 @@ def landscape(trainer: Trainer, path: WeightPath | None = None, *, kind: str = "
     with trainer.still("draw its loss landscape"):
         if path is None:
             path = trainer.latest.path
+        if path is None:
+            raise EngineError("no path is recorded for a model this big, so there is no "
+                              "landscape to draw")
         net, loss_name = trainer.network.copy(), trainer.loss_name
         X, Y, sampled = training_rows(trainer, resolution * resolution)
     return compute(net, loss_name, X, Y, path, kind=kind, resolution=resolution, seed=seed,

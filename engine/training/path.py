@@ -4,7 +4,8 @@ Every step is recorded while the buffer has room. When it is full, every other r
 dropped and the stride doubles, so the record always spans the whole run (step 0 to now)
 at evenly spaced steps: steps 0, s, 2s, ... for a stride s that is a power of two. The
 buffer holds at most ``MAX_POINTS`` rows and at most ``MAX_BYTES`` of weights, so a big
-model keeps fewer rows (at least ``MIN_POINTS``).
+model keeps fewer rows; a model so big that not even ``MIN_POINTS`` rows fit has no path
+recorded (``frozen`` gives None), and nothing is copied for it.
 
 Rows are only ever appended; dropping rows writes a new buffer. So a ``WeightPath`` that
 views the first rows of a buffer never sees them change, and a snapshot can carry one
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_POINTS = 1024  #: rows kept at most, for any model
-MIN_POINTS = 16  #: rows kept at least, however big the model
+MIN_POINTS = 4  #: fewer rows than this: no path is recorded
 MAX_BYTES = 16 * 2**20  #: weights kept at most
 
 
@@ -52,9 +53,9 @@ class WeightPath:
 
 
 def capacity(n_params: int, itemsize: int) -> int:
-    """Rows a path of a model with ``n_params`` parameters keeps at most."""
-    by_bytes = MAX_BYTES // max(1, n_params * itemsize)
-    return int(max(MIN_POINTS, min(MAX_POINTS, by_bytes)))
+    """Rows a path of a model with ``n_params`` parameters keeps at most (0: none)."""
+    rows = min(MAX_POINTS, MAX_BYTES // max(1, n_params * itemsize))
+    return int(rows) if rows >= MIN_POINTS else 0
 
 
 class PathRecorder:
@@ -69,6 +70,9 @@ class PathRecorder:
     def start(self, step: int, params: np.ndarray) -> None:
         """Begin a new record at ``step`` with weights ``params`` (n_params,)."""
         rows = capacity(params.shape[0], params.dtype.itemsize)
+        if rows == 0:
+            self._params = self._steps = None
+            return
         self._params = np.empty((rows, params.shape[0]), params.dtype)
         self._steps = np.empty(rows, np.int64)
         self._count = 0

@@ -131,7 +131,13 @@ def test_the_recorded_path_is_bounded_and_evenly_strided():
     assert path.all_steps()[-1] == 3000 and path.all_params()[-1, 0] == 3000
     np.testing.assert_array_equal(early.params, [w])  # an older record never changes
     assert not path.params.flags.writeable
-    assert P.capacity(10_000_000, 4) == P.MIN_POINTS
+    assert P.capacity(1000, 4) == P.MAX_POINTS
+    assert P.capacity(1_000_000, 4) == P.MIN_POINTS  # 4 MB a row: 4 rows in 16 MB
+    assert P.capacity(10_000_000, 4) == 0
+    huge = P.PathRecorder()
+    huge.start(0, np.zeros(5_000_000, np.float32))
+    huge.add(1, np.zeros(5_000_000, np.float32))
+    assert huge.frozen(1, np.zeros(5_000_000, np.float32)) is None  # nothing recorded
 
 
 def test_a_large_split_is_sampled_to_bound_the_grid_cost(monkeypatch):

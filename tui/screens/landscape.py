@@ -87,7 +87,10 @@ class LandscapeScreen(Screen):
             self._again = True
             return
         snap = self.session.latest
-        if snap is None or snap.path is None:
+        if snap is None:
+            return
+        if snap.path is None:
+            self.error = "no path is recorded for a model this big: no landscape to draw"
             return
         self.computing, self._again = True, False
         kind, path = self.kind, snap.path
