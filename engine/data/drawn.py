@@ -198,7 +198,8 @@ def read_drawn(path: str | os.PathLike, *, task: str = "classification",
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
-        raise DataError(f"{source}, line {line}: not UTF-8 text; a CSV file must be UTF-8") from None
+        raise DataError(f"{source}, line {line}: not UTF-8 text; a CSV file must be "
+                        f"UTF-8") from None
     if "\0" in text:
         line = text.count("\n", 0, text.index("\0")) + 1
         raise DataError(f"{source}, line {line}: a NUL byte; this is not a text file")

@@ -26,7 +26,8 @@ import numpy as np
 from ..config import Config, live_changes
 from ..data import Dataset
 from ..data.csv_text import Progress
-from ..data.drawn import EMPTY, Drawn, added, check_point, drawn_dataset, drawn_of, not_ready, undone
+from ..data.drawn import (EMPTY, Drawn, added, check_point, drawn_dataset, drawn_of,
+                          not_ready, undone)
 from ..errors import ConfigError, EngineError
 from ..nn.network import Gradients
 from ..presets import Preset

@@ -238,7 +238,8 @@ def test_a_dataset_from_csv_trains_every_point(tmp_path):
 
 
 HOSTILE = [
-    (b"x1,x2,label\n0,0,0\n0,0,2\n", "p.csv: point 2: class 2 is not one of the 2 classes (0 to 1)"),
+    (b"x1,x2,label\n0,0,0\n0,0,2\n",
+     "p.csv: point 2: class 2 is not one of the 2 classes (0 to 1)"),
     (b"x1,x2,label\n0,0,0.5\n", "p.csv: point 1: class 0.5 is not one of the 2 classes (0 to 1)"),
     (b"x1,x2,label\n9,0,0\n", "p.csv: point 1: x1 = 9 is outside the drawing area (-3 to 3)"),
     (b"x1,x2,label\nnan,0,0\n", "p.csv, line 2, column 1: NaN or infinite; every feature must "

@@ -130,6 +130,18 @@ async def test_draw_train_export_and_reopen(make_app, tmp_path):
                                      zip(drawn.xy.tolist(), drawn.values)]
 
 
+async def test_reset_keeps_the_points_and_draws_fresh_weights(make_app):
+    app = make_app("draw")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("D", "0", "left", "left", "1", "n", "n", "n")
+        await pilot.pause()
+        drawn = app.trainer.drawn
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.trainer.drawn.same(drawn) and app.trainer.step_count == 0
+        assert len(drawn_points(app)) == 2
+
+
 async def test_a_checkpoint_reopens_with_the_same_points(make_app, tmp_path):
     app = make_app("draw")
     async with app.run_test(size=(80, 24)) as pilot:

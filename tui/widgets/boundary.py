@@ -236,7 +236,8 @@ class BoundaryView(LinePane):
         self._spec = spec
         task, classes = spec()
         if task == "regression":
-            self.draw_value = 1.0 if self.draw_value not in TARGET_KEYS.values() else self.draw_value
+            if self.draw_value not in TARGET_KEYS.values():
+                self.draw_value = 1.0
         elif not (0 <= self.draw_value < classes):
             self.draw_value = 0.0
         self.drawing = True
