@@ -464,7 +464,9 @@ class BackpropLab(App):
         self.push_screen(PathPrompt("Export a preset (.toml) or a PyTorch script (.py)",
                                     self._default_path("-custom.toml"), attempt,
                                     "name.toml: the configuration as a preset; name.py: the run "
-                                    "as it stands as a PyTorch script, its state in name.npz"))
+                                    "as it stands as a PyTorch script, its state in name.npz"
+                                    + ("; drawn points: name-points.csv beside the preset"
+                                       if drawn is not None else "")))
 
     def _export_torch(self, path: str, replace_ok: Callable[[str], str | None]) -> str | None:
         """The paused run as a PyTorch script at ``path`` and its state beside it (.npz);
