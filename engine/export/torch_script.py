@@ -48,12 +48,12 @@ OUTPUT = {
 }
 #: loss -> (what it is, the torch loss, what it reads, elements a row is averaged over)
 LOSSES = {
-    "mse": ("the mean over every output of every row of (output - target)^2, nn.MSELoss",
+    "mse": ("(output - target)^2 over every output of every row, nn.MSELoss",
             "nn.MSELoss", "output(z), y", "outputs"),
-    "bce": ("binary cross-entropy from the logits z, a mean over the rows, "
-            "nn.BCEWithLogitsLoss", "nn.BCEWithLogitsLoss", "z, y", "1"),
-    "ce": ("softmax cross-entropy from the logits z and class labels, a mean over the rows, "
-           "nn.CrossEntropyLoss", "nn.CrossEntropyLoss", "z, y", "1"),
+    "bce": ("binary cross-entropy from the logits z, nn.BCEWithLogitsLoss",
+            "nn.BCEWithLogitsLoss", "z, y", "1"),
+    "ce": ("softmax cross-entropy from the logits z and class labels, nn.CrossEntropyLoss",
+           "nn.CrossEntropyLoss", "z, y", "1"),
 }
 REGULARIZATIONS = ("none", "l1", "l2")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "warmup")
@@ -218,7 +218,9 @@ def script_fields(trainer, *, source: str, script_name: str, state_file: str | N
     doc, cls, reads, per_row = LOSSES[trainer.loss_name]
     per_row = str(n_out) if per_row == "outputs" else per_row
     loss_function = (
-        f"#: the loss is {doc}: a sum here, divided by the rows (times outputs, for mse)\n"
+        f"#: {trainer.loss_name}: {doc}.\n"
+        f"#: The engine takes a mean; here the loss is summed, then divided by the whole\n"
+        f"#: batch's rows (times its outputs, for mse), which holds for a process's share too.\n"
         f"LOSS_ELEMENTS_PER_ROW = {per_row}\n"
         f"_LOSS_SUM = {cls}(reduction=\"sum\")\n\n\n"
         f"def loss_sum(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:\n"
@@ -236,7 +238,7 @@ def script_fields(trainer, *, source: str, script_name: str, state_file: str | N
         "source": _doc(source, 100), "resumed": resumed, "state_where": where,
         "script_name": _doc(script_name, 60) or "train.py", "dtype": net.dtype.name,
         "epochs": repr(t.epochs), "batch_size": repr(trainer.batch_size),
-        "task": config.task, "loss": trainer.loss_name, "loss_doc": doc,
+        "task": config.task, "loss": trainer.loss_name,
         "target_loss": repr(t.target_loss), "target_accuracy": repr(t.target_accuracy),
         "state_file": repr(state_file), "n_in": str(net.sizes[0]), "n_out": str(n_out),
         "layers": "\n".join(lines), "output_name": out_name,

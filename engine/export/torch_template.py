@@ -3,9 +3,10 @@
 out, never run or imported here: the engine itself does not use torch."""
 
 TEMPLATE = r'''#!/usr/bin/env python3
-"""${title}: a backprop-lab run (${source}) as a standalone PyTorch training script.
+"""${title}
 
-Written by `backprop-lab export-torch`. It needs only torch and numpy. It builds the
+A backprop-lab run (${source}) as a standalone PyTorch training script, written by
+`backprop-lab export-torch`. It needs only torch and numpy. It builds the
 same network from the same weights${resumed}, trains on the same data with the same
 optimizer, regularization, lr schedule and mini-batch order, and prints one JSON line per
 epoch with the fields of `backprop-lab train --jsonl` (plus "lr"). In float64 on a CPU
@@ -49,7 +50,7 @@ DTYPE = "${dtype}"
 EPOCHS = ${epochs}  #: the run's length in epochs; --epochs counts from where the state starts
 BATCH_SIZE = ${batch_size}  #: rows a step; the full training set when it is this large or more
 TASK = "${task}"
-LOSS = "${loss}"  #: ${loss_doc}
+LOSS = "${loss}"  #: the loss: see loss_sum
 TARGET_LOSS = ${target_loss}  #: stop at an epoch end once the training loss is at most this
 TARGET_ACCURACY = ${target_accuracy}  #: or once test accuracy (train without a test split) reaches this
 EVAL_CHUNK = 8192  #: rows evaluated at once
@@ -282,9 +283,15 @@ def main() -> int:
     parser.add_argument("--state", default=None, metavar="FILE.npz",
                         help="the sidecar to start from (default: %s)" % (
                             STATE_FILE or "the state embedded in this script"))
+    parser.add_argument("--save", default=None, metavar="FILE.pt",
+                        help="save the trained model's state_dict here at the end")
     args = parser.parse_args()
     if args.device == "mps" and args.dtype == "float64":
         parser.error("mps has no float64; use --dtype float32")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("this torch sees no CUDA device")
+    if args.device == "mps" and not torch.backends.mps.is_available():
+        parser.error("this torch sees no MPS device")
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -356,6 +363,8 @@ def main() -> int:
                 "diverged": False, "lr": optimizer.param_groups[0]["lr"]}), flush=True)
         if reached(train_loss, train_acc, test_acc):
             break
+    if args.save and rank == 0:
+        torch.save(model.state_dict(), args.save)
     if world > 1:
         dist.barrier()  # every process is done before any leaves the group
         dist.destroy_process_group()

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from engine.checkpoint import save_checkpoint
@@ -63,6 +64,7 @@ VARIANTS = {
     "mse-three-sigmoid-outputs": ("spiral-mse.toml",),
     "regression-tanh-output": ("regression-plane", "model.output=tanh"),
     "no-test-split": ("xor", "data.train_ratio=1.0", "data.samples=60"),
+    "csv-file": ("table.toml",),
 }
 
 #: three classes, three sigmoid outputs and a squared error against one-hot rows
@@ -79,12 +81,35 @@ loss = "mse"
 batch_size = 50
 """
 
+#: a CSV file of the user's: three numeric columns and a text label, standardized
+TABLE = """title = "a table"
+lesson = "a CSV file"
+[data]
+dataset = "csv"
+path = "table.csv"
+label = "kind"
+[model]
+layers = [{units = 6, activation = "relu"}]
+[training]
+batch_size = 9
+"""
+
+
+def table_csv() -> str:
+    rng = np.random.default_rng(3)
+    rows = ["u,v,w,kind"]
+    for _ in range(90):
+        u, v, w = rng.normal(size=3) * (1, 10, 100)
+        rows.append(f"{u:.4f},{v:.3f},{w:.2f},{'big' if u + v / 10 > 0 else 'small'}")
+    return "\n".join(rows) + "\n"
+
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_settings_no_preset_uses_match_too(capsys, monkeypatch, tmp_path, variant):
     name, *sets = VARIANTS[variant]
     if name.endswith(".toml"):
-        (tmp_path / name).write_text(SPIRAL_MSE)
+        (tmp_path / name).write_text(SPIRAL_MSE if name == "spiral-mse.toml" else TABLE)
+        (tmp_path / "table.csv").write_text(table_csv())
         name = str(tmp_path / name)
     argv = [*FLOAT64, "--set", "data.samples=120"] if variant != "no-test-split" else [*FLOAT64]
     for item in sets:
