@@ -6,6 +6,10 @@ the penalty, the lr schedule as a ``LambdaLR`` of the engine's closed forms); th
 holds its state. Every setting is looked up in the tables below; a setting they do not
 name has no exact PyTorch equivalent here and is refused, never exported approximately.
 Nothing here imports torch: the script is text.
+
+Its length is one table per kind of setting (activations, losses, optimizers, schedules,
+penalties) with its torch form, and the sidecar's layout: splitting them would scatter
+what must be read together to check that an export is exact.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """The text of an exported PyTorch training script, with ``${...}`` holes that
 ``engine.export.torch_script`` fills (``string.Template``). The text is only ever written
-out, never run or imported here: the engine itself does not use torch."""
+out, never run or imported here: the engine itself does not use torch.
+
+Its length is the whole script a user gets, kept in one piece so it reads as that script:
+settings, state loading, batch order, measuring, the training loop.
+"""
 
 TEMPLATE = r'''#!/usr/bin/env python3
 """${title}
