@@ -336,6 +336,8 @@ class Trainer:
         self._batches.rng = rng
         if self._not_ready is not None:
             self._runner.pause()
+        elif self.step_count == 0:  # no step taken yet: step 0 is measured on these points
+            self._start_history()
 
     def _merge_training(self, values: dict) -> None:
         config = self.config

@@ -387,3 +387,12 @@ def test_headless_train_says_why_drawn_data_cannot_train_and_trains_a_csv(capsys
     assert main(["train", "draw", "--epochs", "30", "--set",
                  f"data.path={tmp_path / 'p.csv'}"]) == 0
     assert "epochs: 30  steps: 30" in capsys.readouterr().out
+
+
+def test_step_zero_is_measured_on_the_points_drawn_before_any_step():
+    trainer = drawn_trainer()
+    history = trainer.latest.history
+    assert len(history) == 1 and history.train_loss[0] == trainer.evaluate()["train_loss"]
+    trainer.step(2)
+    trainer.add_point(0.0, 0.0, 0)  # after a step, the record goes on
+    assert trainer.latest.history.points == 1 + trainer.epoch
