@@ -25,6 +25,9 @@ The path (``WeightPath``) is projected by least squares onto the directions (exa
 For a model with few parameters, ``hessian`` is the Hessian of the training loss from
 central differences of the exact gradient, and ``lambda_max`` its largest eigenvalue:
 full-batch gradient descent on a quadratic converges for lr < 2 / lambda_max.
+
+Its length is the three kinds of slice, the grid and the curvature: each a few short
+functions that share the ``Slice`` and ``Landscape`` types.
 """
 
 from __future__ import annotations
