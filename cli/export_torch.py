@@ -8,6 +8,7 @@ it; without, the script goes to stdout with its state embedded (base64), so
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,6 +31,11 @@ def cmd_export_torch(args) -> int:
     if out is not None and Path(out).suffix != ".py":
         raise UsageError(f"backprop-lab export-torch: -o names the script, a .py file "
                          f"(its state goes beside it as .npz), not {cut(out, 80)!r}")
+    if out is not None and os.path.lexists(args.run) and os.path.lexists(sidecar_path(out)) \
+            and os.path.samefile(args.run, sidecar_path(out)):
+        raise UsageError(f"backprop-lab export-torch: the script's state would go to "
+                         f"{cut(str(sidecar_path(out)), 80)}, over the run it exports; "
+                         "give -o another name")
     trainer, _ = open_trainer(SimpleNamespace(preset=args.run, set=args.set, seed=args.seed))
     if out is None:
         export = export_torch(trainer, source=args.run, state_file=None)

@@ -174,6 +174,18 @@ def test_refusals_are_one_line_and_exit_2(capsys, argv, message):
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_the_state_never_overwrites_the_checkpoint_it_exports(capsys, tmp_path, monkeypatch):
+    ckpt = tmp_path / "run.npz"
+    code, _, err = cli(capsys, "train", "xor", "--epochs", "1", "--save", str(ckpt))
+    assert code == 0, err
+    before = ckpt.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "export-torch", "run.npz", "-o", "run.py")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "over the run it exports; give -o another name" in err
+    assert ckpt.read_bytes() == before and not (tmp_path / "run.py").exists()
+
+
 def test_a_setting_without_a_torch_form_is_refused_not_exported_wrong(monkeypatch, capsys):
     monkeypatch.delitem(torch_script.HIDDEN, "tanh")
     code, out, err = cli(capsys, "export-torch", "xor")
