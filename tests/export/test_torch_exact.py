@@ -133,10 +133,16 @@ def test_float32_agrees_to_float32_rounding(capsys, monkeypatch, tmp_path):
     assert [g["step"] for g in got] == [w["step"] for w in want] == [7, 14]
 
 
+@pytest.mark.parametrize("optimizer", [
+    ("training.lr_schedule=step", "training.lr_step_size=2", "training.lr_gamma=0.5"),
+    ("training.optimizer=rmsprop", "training.momentum=0.5", "training.lr=0.01",
+     "training.lr_schedule=cosine", "training.lr_t_max=4"),
+], ids=["adam-step", "rmsprop-momentum-cosine"])
 def test_resumed_from_an_epoch_end_checkpoint_it_goes_on_as_the_engine(capsys, monkeypatch,
-                                                                         tmp_path):
-    sets = [*FLOAT64, "--set", "training.epochs=5", "--set", "training.lr_schedule=step",
-            "--set", "training.lr_step_size=2", "--set", "training.lr_gamma=0.5"]
+                                                                         tmp_path, optimizer):
+    sets = [*FLOAT64, "--set", "training.epochs=5"]
+    for item in optimizer:
+        sets += ["--set", item]
     ckpt = str(tmp_path / "run.npz")
     engine_epochs(capsys, "xor", 3, *sets, "--save", ckpt)
     path = export(capsys, tmp_path, ckpt)
