@@ -294,3 +294,18 @@ async def test_a_run_opened_meanwhile_is_shown_and_a_network_without_hidden_laye
         await pilot.pause()
         W = app.trainer.network.layers[0].W
         assert f"w      {value(W[0, 0])}" in screen_text(app)
+
+
+@pytest.mark.parametrize("size, preset", [((24, 6), "softmax-spiral"), ((40, 12), "regression-bumps"),
+                                          ((200, 60), "relu-deep")])
+async def test_any_terminal_size_and_network_draws_and_moves(size, preset):
+    app = BackpropLab(open_run(preset), plain=False)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_view(app, pilot, steps=1)
+        keys = ["down"] * 5 + ["right", "down", "shift+down", "right", "right", "left", "up"]
+        await pilot.press(*keys)
+        graph = screen.graph
+        assert graph.state.sizes == tuple(app.trainer.network.sizes)
+        assert graph._valid(graph.cursor) == graph.cursor  # always on something that exists
+        await pilot.press("enter", "escape", "escape")
+        assert not isinstance(app.screen, NetworkScreen)

@@ -496,7 +496,7 @@ class NetworkGraph(LinePane):
     def _draw_links(self, canvas: Canvas, state: NetworkState, layout: Layout, layer: int,
                     bg: np.ndarray) -> None:
         x0 = layout.xs[layer] + layout.cols  # the gap: from the right edge of one column
-        x1 = layout.xs[layer + 1] - 1  # to the cell left of the next
+        x1 = min(layout.xs[layer + 1] - 1, canvas.width - 1)  # to the cell left of the next
         if x1 < x0:
             return
         W = state.W[layer]
@@ -582,7 +582,7 @@ class NetworkGraph(LinePane):
         selected = self.cursor == Cursor(col, unit) or (
             self.cursor.is_link and ((self.cursor.column, self.cursor.unit) == (col, unit)
                                      or (self.cursor.column + 1, self.cursor.target) == (col, unit)))
-        name_row = slot.top + (rows - 1) // 2
+        name_row = min(slot.top + (rows - 1) // 2, canvas.height - 1)
         if col == 0:
             label = node_name(state, 0, unit)[: label_w - 1]
             canvas.text(x - len(label) - 1, name_row, label, style=1 if selected else 0)
