@@ -74,6 +74,23 @@ async def test_draw_with_the_keyboard_and_see_the_points(make_app, size):
         assert "no points yet" not in screen_text(app).splitlines()[0]
 
 
+async def test_the_cursor_stays_on_its_spot_of_the_data_when_the_terminal_resizes(make_app):
+    app = make_app("draw")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("D", "left", "left", "left", "up", "up")
+        view = view_of(app)
+        x, y = view.data_point(*view.cursor)
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause(0.3)
+        nx, ny = view.data_point(*view.cursor)
+        x0, x1, y0, y1 = view.boundary.extent
+        # within the old cell: a cell of the small pane is several of the large one
+        assert abs(nx - x) <= (x1 - x0) / 20 and abs(ny - y) <= (y1 - y0) / 10
+        await pilot.press("0")
+        await pilot.pause()
+        assert drawn_points(app) == [(nx, ny, 0)]
+
+
 async def test_a_click_draws_the_current_class_and_a_right_click_the_other(make_app):
     app = make_app("draw")
     async with app.run_test(size=(120, 36)) as pilot:

@@ -129,7 +129,9 @@ class BoundaryView(LinePane):
         self._reuse = None  #: (cells, strips) of the last drawing, while redrawing
         self._pending = False
         self.drawing = False  #: draw mode: the cursor is shown and keys draw
-        self.cursor: tuple[int, int] | None = None  #: (row, col) of the pane's cells
+        #: where the cursor is, as fractions of the plot's width and height from its top
+        #: left: it stays on the same spot of the data when the pane changes size
+        self._at: tuple[float, float] | None = None
         self.draw_value = 0.0  #: the class (or target) that keys and the left button draw
         self._spec: Callable[[], tuple[str, int]] = lambda: ("classification", 2)
         self._clear_asked = 0.0  #: when C asked to be pressed again (perf_counter)
@@ -191,8 +193,6 @@ class BoundaryView(LinePane):
         self.set_lines(lines, regions)
 
     def on_resize(self) -> None:
-        if self.cursor is not None:
-            self.cursor = self._clamp(*self.cursor)
         self.invalidate()
 
     def legend(self) -> str:
@@ -242,9 +242,8 @@ class BoundaryView(LinePane):
             self.draw_value = 0.0
         self.drawing = True
         self.can_focus = True
-        if self.cursor is None:
-            area = self._cell_area()
-            self.cursor = self._clamp(area[1] + area[3] // 2, area[0] + area[2] // 2)
+        if self._at is None:
+            self._at = (0.5, 0.5)
         self.focus()
         self.invalidate()
 
@@ -254,6 +253,27 @@ class BoundaryView(LinePane):
             self.blur()
         self.can_focus = False
         self.invalidate()
+
+    @property
+    def cursor(self) -> tuple[int, int] | None:
+        """The drawing cursor's cell (row, col) in the pane (None: not placed yet)."""
+        b = self.boundary
+        width, height = self.size
+        if self._at is None or b is None or width <= 0 or height <= 0:
+            return None
+        fx, fy = self._at
+        if self.plain:
+            left, top, w, h = letterbox(width, height, extent_aspect(b.extent), row_height=2)
+            return top + min(int(fy * h), h - 1), left + min(int(fx * w), w - 1)
+        left, top, w, h = letterbox(width, height * 2, extent_aspect(b.extent))
+        return (top + min(int(fy * h), h - 1)) // 2, left + min(int(fx * w), w - 1)
+
+    @cursor.setter
+    def cursor(self, cell: tuple[int, int]) -> None:
+        xy = self.data_point(*cell)
+        if xy is not None:
+            x0, x1, y0, y1 = self.boundary.extent
+            self._at = ((xy[0] - x0) / (x1 - x0), (y1 - xy[1]) / (y1 - y0))
 
     def _cell_area(self) -> tuple[int, int, int, int]:
         """(left, top, width, height) in cells of the plot inside the pane."""
@@ -296,11 +316,11 @@ class BoundaryView(LinePane):
         return True
 
     def on_key(self, event: events.Key) -> None:
-        if not self.drawing:
+        if not self.drawing or self.cursor is None:
             return
         key = event.key
         task, classes = self._spec()
-        if key in ARROWS and self.cursor is not None:
+        if key in ARROWS:
             dr, dc = ARROWS[key]
             self.cursor = self._clamp(self.cursor[0] + dr, self.cursor[1] + dc)
             self.invalidate(full=False)
@@ -372,7 +392,7 @@ class BoundaryView(LinePane):
             return self._message(width, height, self.note or "no 2-D view for this data")
         lines = (self._draw_plain if self.plain else self._draw_colour)(b, width, height)
         if self.drawing and self.cursor is not None:
-            row, col = self._clamp(*self.cursor)
+            row, col = self.cursor
             lines[row] = self._with_cursor(lines[row], col, width)
             self._cells[row, col] = _CURSOR - int(self.draw_value * 1000)
         return lines
