@@ -309,3 +309,21 @@ async def test_any_terminal_size_and_network_draws_and_moves(size, preset):
         assert graph._valid(graph.cursor) == graph.cursor  # always on something that exists
         await pilot.press("enter", "escape", "escape")
         assert not isinstance(app.screen, NetworkScreen)
+
+
+async def test_the_inspector_opened_after_an_edit_lays_open_the_edited_weights(make_app):
+    from tui.screens.inspector import InspectorScreen
+
+    app = make_app("xor")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_view(app, pilot, steps=2)
+        await pilot.press("right", "enter")  # W2[0, 0]
+        screen.query_one("#net-edit", Input).value = "-4.5"
+        await pilot.press("enter")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, InspectorScreen)
+                       and app.screen.breakdown is not None)
+        bd = app.screen.breakdown
+        W2 = app.trainer.network.layer_views(bd.params_before)[1][0]
+        assert W2[0, 0] == np.float32(-4.5)
+        np.testing.assert_array_equal(bd.params_before, app.trainer.network.params)
