@@ -35,7 +35,7 @@ HINT = "←/→ along links · ↑/↓ move · shift+↑/↓ link source · ente
 def value(v: float) -> str:
     """A weight, bias or gradient with its sign: ``+0.5321``, ``-1.2e-05``."""
     text = num(float(v))
-    return text if text.startswith(("-", "n", "i")) else "+" + text
+    return text if text.startswith(("-", "n", "i")) or text == "0" else "+" + text
 
 
 def edit_target(state: NetworkState, cursor: Cursor) -> tuple[str, float] | None:
