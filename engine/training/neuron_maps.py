@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import ModelConfig
 from ..data import Dataset
-from ..errors import EngineError
+from ..errors import EngineError, cut
 from ..nn.network import Gradients, Network
 from .probe import grid_inputs
 from .snapshot import frozen_array
@@ -139,7 +139,7 @@ def check_param(network: Network, layer, row, col, value) -> tuple[int, int, int
     try:
         number = PARAM_RULE.convert(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError, OverflowError):
-        shown = repr(value) if not isinstance(value, str) else f"'{value.strip()[:20]}'"
+        shown = repr(value) if not isinstance(value, str) else f"'{cut(value.strip(), 20)}'"
         raise EngineError(f"{param_name(layer, row, col)}: {shown} is not allowed; use "
                           f"{PARAM_RULE.describe()}") from None
     return layer, row, col, float(number)

@@ -114,6 +114,7 @@ def test_the_snapshot_the_inspector_and_explain_see_the_edit(tmp_path):
     ((1, 0, None, "abc"), "layer 1 b[0]: 'abc' is not allowed; use a number"),
     ((1, 0, None, ""), "layer 1 b[0]: '' is not allowed"),
     ((1, 0, None, True), "layer 1 b[0]: True is not allowed"),
+    ((1, 0, None, "\x1b[2J" + "9" * 60), "layer 1 b[0]: '\\x1b[2J9999"),
     ((1, 0, None, None), "layer 1 b[0]: None is not allowed"),
 ])
 def test_refusals_are_one_line_and_change_nothing(args, message):
