@@ -47,6 +47,7 @@ POSITIVE, NEGATIVE = PALETTE[1], PALETTE[0]  #: blue, orange: the boundary's cla
 ACCENT = np.array((250, 250, 250), dtype=np.float64)  #: the cursor and the selected link
 MAX_ROWS = 8  #: a map is at most this many rows tall (16 pixels)
 MIN_GAP = 4  #: columns between two layers for their links, at least
+MIN_SHOWN = 8  #: an elided column shows at least this many units when maps can be smaller
 PRETTY = {"x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2", "sin(x1)": "sin x1",
           "sin(x2)": "sin x2"}
 BOUNDED = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0)}
@@ -291,7 +292,9 @@ def plan(width: int, height: int, sizes, label_w: int, out_w: int,
             if n_cols * 2 * r + (n_cols - 1) * MIN_GAP <= usable]
     # maps of one row (2 x 2 pixels) say nothing: below two rows, columns are elided
     whole = [r for r in fits if r >= 2 and max(sizes) * (r + 1) - 1 <= height]
-    rows = whole[0] if whole else min(2, fits[0]) if fits else 1
+    # else the largest maps that still show MIN_SHOWN units of the tallest column
+    enough = [r for r in fits if r >= 2 and (height - 4 + 1) // (r + 1) >= MIN_SHOWN]
+    rows = whole[0] if whole else enough[0] if enough else min(2, fits[0]) if fits else 1
     cols = 2 * rows
     gap = max(1, (usable - n_cols * cols) // max(1, n_cols - 1)) if n_cols > 1 else 0
     span = n_cols * cols + (n_cols - 1) * gap
