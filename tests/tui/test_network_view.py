@@ -85,7 +85,7 @@ async def test_the_cursor_walks_along_links_and_a_link_shows_weight_and_gradient
         await pilot.pause()
         text = screen_text(app)
         W = app.trainer.network.layers[1].W
-        assert "h1.2 → h2.4" in text and "layer 2 weight W[1, 3]" in text
+        assert "h1.2 → h2.4" in text and "layer 2 · row 2, col 4" in text
         assert f"w      {value(W[1, 3])}" in text
         other = twin(app, 2)
         X, Y, _ = other.peek_batch()
@@ -154,7 +154,7 @@ async def test_refused_values_say_why_in_one_line_and_change_nothing(make_app):
             await pilot.press("enter")
             await pilot.pause()
             assert screen.editing  # still editing, the reason under the field
-            assert screen.message.startswith("✗ layer 1 W[0, 0]: ") and reason in screen.message
+            assert screen.message.startswith("✗ weight h1.1 → h2.1: ") and reason in screen.message
             assert "use a number >= -100 and <= 100" in screen.message
             assert screen.message in screen_text(app).splitlines()[-2]
         np.testing.assert_array_equal(app.trainer.network.params, before)

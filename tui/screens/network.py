@@ -58,7 +58,7 @@ def detail_lines(state: NetworkState, cursor: Cursor, rows: int) -> Text:
     if cursor.is_link:
         layer, i, j = cursor.param()
         text.append(link_name(state, cursor), "bold")
-        text.append(f"\nlayer {layer + 1} weight W[{i}, {j}]")
+        text.append(f"\nlayer {layer + 1} · row {i + 1}, col {j + 1}")
         text.append(f"\nw      {value(state.W[layer][i, j])}")
         g = "–" if state.dW is None else value(state.dW[layer][i, j])
         text.append(f"\n∂L/∂w  {g}{grads}")
@@ -249,8 +249,8 @@ class NetworkScreen(Screen):
         name = edit_target(state, self.graph.cursor)[0]
         try:
             self.app.session.set_param(*param, event.value)
-        except EngineError as exc:
-            self.message = f"✗ {exc}"
+        except EngineError as exc:  # the engine names it by index; here by its name
+            self.message = f"✗ {name}: {str(exc).split(': ', 1)[-1]}"
             self._say()
             return
         self.message = f"✓ {name} set to {event.value.strip()}"
