@@ -54,7 +54,7 @@ def detail_lines(state: NetworkState, cursor: Cursor, rows: int) -> Text:
     neuron's bias and incoming weights (an input's outgoing ones)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     grads = (f"\n(gradients of step {state.grads_step})" if state.grads_step is not None
-             else "\n(no step yet: no gradients)")
+             else "\n(no step yet)")
     if cursor.is_link:
         layer, i, j = cursor.param()
         text.append(link_name(state, cursor), "bold")

@@ -81,8 +81,8 @@ class Cursor:
 def legend(plain: bool) -> str:
     """What the colours or characters mean, in short lines."""
     if plain:
-        return (f"maps: {PLAIN_SHADES[0]} low, {PLAIN_SHADES[2]} 0, {PLAIN_SHADES[-1]} high\n"
-                "links: + / - by sign, bold: large |w|")
+        return (f"maps: {PLAIN_SHADES[0]} low {PLAIN_SHADES[2]} 0 {PLAIN_SHADES[-1]} high\n"
+                "links +/-, bold: big |w|")
     return "blue +  orange −\nlinks: w · maps: output"
 
 
