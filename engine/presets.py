@@ -84,7 +84,9 @@ def load_preset(ref: str | os.PathLike) -> Preset:
             near = difflib.get_close_matches(ref_s, names, n=1)
             hint = f"did you mean '{near[0]}'?" if near else f"bundled: {', '.join(names)}"
             raise ConfigError(f"no bundled preset named '{cut(ref_s)}'; {hint}")
-        return parse_preset(entry.read_text(encoding="utf-8"), name=ref_s, source=f"{ref_s}.toml")
+        # a bundled preset's data file (a drawn set's CSV) lies beside it
+        return parse_preset(entry.read_text(encoding="utf-8"), name=ref_s, source=f"{ref_s}.toml",
+                            base_dir=entry.parent)
     path = Path(ref_s)
     if path.is_dir():
         raise ConfigError("is a folder; name a preset .toml file in it", source=ref_s)

@@ -98,7 +98,7 @@ class Session:
     def landscape_parts(self, cells: int):
         """What a loss landscape of ``cells`` grid points is computed from, taken without
         stopping a run (``engine.analysis.landscape.parts``): a network of the run's shape,
-        the loss's name, the training rows and whether they are a sample."""
+        the loss's name, the training rows, whether they are a sample, and the penalty."""
         return landscape_.parts(self._trainer, cells)
 
     def current_as_preset(self) -> Preset | Config:

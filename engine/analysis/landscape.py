@@ -12,8 +12,9 @@ A slice is an origin ``o`` (n_params,) and two directions ``D`` (2, n_params): t
 - ``pca``: the top two principal directions of the path so far (the SVD of the recorded
   weights minus the last ones), origin the last weights.
 
-Grid values are the data loss on the training split (no penalty), as ``train`` and the
-snapshots report it (``Snapshot.train_loss``), computed by a copy of the network, never the
+Grid values are the loss a full-batch step descends: the data loss on the training split,
+as ``train`` and the snapshots report it (``Snapshot.train_loss``), plus the run's weight
+penalty when it has one (L1 or L2), computed by a copy of the network, never the
 trainer's. Cost is bounded: grid cells x data rows stay under ``MAX_CELL_ROWS``, and cells
 x rows x parameters under ``MAX_WORK`` (a larger training split is evaluated on a fixed
 seeded subsample, and ``Landscape.rows`` says how many rows); the grid has at most
@@ -33,6 +34,7 @@ functions that share the ``Slice`` and ``Landscape`` types.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -47,7 +49,7 @@ MAX_CELL_ROWS = 2_000_000  #: grid cells x training rows evaluated, at most
 MAX_WORK = 4_000_000_000  #: grid cells x training rows x parameters, at most
 MAX_HESSIAN_PARAMS = 64  #: a Hessian by finite differences is for small models only
 PCA_ROWS = 256  #: path rows the principal directions are computed from, at most
-LOSS_NOTE = "training loss (data loss, no penalty), as the run reports it"
+LOSS_NOTE = "training loss as a step descends it (data loss, plus the weight penalty if any)"
 
 
 @dataclass(frozen=True)
@@ -229,28 +231,47 @@ def training_rows(trainer: Trainer, cells: int) -> tuple[np.ndarray, np.ndarray,
     return X[rows], Y[rows], True
 
 
-def parts(trainer: Trainer, cells: int) -> tuple[Network, str, np.ndarray, np.ndarray, bool]:
+class Parts(NamedTuple):
+    """What ``compute`` needs of a trainer (see ``parts``)."""
+
+    network: Network
+    loss_name: str
+    X: np.ndarray
+    Y: np.ndarray
+    sampled: bool
+    penalty: tuple[str, float]  #: (regularization, rate) of the run
+
+
+def penalty_of(trainer: Trainer) -> tuple[str, float]:
+    """The run's weight penalty as (regularization, rate): ("none", 0.0) when it has none."""
+    t = trainer.config.training
+    return (t.regularization, float(t.reg_rate))
+
+
+def parts(trainer: Trainer, cells: int) -> Parts:
     """What ``compute`` needs of a trainer, taken without stopping a run: a network of the
     same shape (its weights do not matter, every grid point sets them), the loss's name,
-    and the training rows ``training_rows`` picks (read-only arrays the trainer never
-    writes)."""
+    the training rows ``training_rows`` picks (read-only arrays the trainer never
+    writes), and the run's penalty."""
     network = trainer.network
     twin = Network(**network.describe())
     X, Y, sampled = training_rows(trainer, cells)
-    return twin, trainer.loss_name, X, Y, sampled
+    return Parts(twin, trainer.loss_name, X, Y, sampled, penalty_of(trainer))
 
 
 def grid_loss(network: Network, loss_name: str, X: np.ndarray, Y: np.ndarray, slc: Slice,
-              a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The data loss (rows, cols) at every (a[j], b[i]) of the slice, by a copy of
-    ``network`` (the original is not touched)."""
+              a: np.ndarray, b: np.ndarray,
+              penalty: tuple[str, float] = ("none", 0.0)) -> np.ndarray:
+    """The loss (rows, cols) at every (a[j], b[i]) of the slice, the weight ``penalty``
+    (regularization, rate) included, by a copy of ``network`` (the original is not
+    touched)."""
     net = network.copy()
     out = np.empty((b.shape[0], a.shape[0]))
     with np.errstate(all="ignore"):
         for i, bi in enumerate(b):
             for j, aj in enumerate(a):
                 net.params[...] = slc.weights_at(aj, bi)
-                value = net.loss(X, Y, loss_name)
+                value = net.loss(X, Y, loss_name) + net.penalty(*penalty)
                 out[i, j] = value if np.isfinite(value) else np.inf
     return out
 
@@ -272,15 +293,17 @@ def landscape(trainer: Trainer, path: WeightPath | None = None, *, kind: str = "
                               "landscape to draw")
         net, loss_name = trainer.network.copy(), trainer.loss_name
         X, Y, sampled = training_rows(trainer, resolution * resolution)
+        penalty = penalty_of(trainer)
     return compute(net, loss_name, X, Y, path, kind=kind, resolution=resolution, seed=seed,
-                   slc=slc, extent=extent, sampled=sampled)
+                   slc=slc, extent=extent, sampled=sampled, penalty=penalty)
 
 
 def compute(network: Network, loss_name: str, X: np.ndarray, Y: np.ndarray,
             path: WeightPath, *, kind: str = "auto", resolution: int = 41, seed: int = 0,
             slc: Slice | None = None, extent: tuple[float, float, float, float] | None = None,
-            sampled: bool = False) -> Landscape:
-    """``landscape`` from its parts (a network copy and the rows), for a thread of its own."""
+            sampled: bool = False, penalty: tuple[str, float] = ("none", 0.0)) -> Landscape:
+    """``landscape`` from its parts (a network copy, the rows and the run's penalty), for
+    a thread of its own."""
     resolution = check_resolution(resolution)
     if slc is None:
         slc = choose_slice(network, path, kind, seed)
@@ -289,7 +312,7 @@ def compute(network: Network, loss_name: str, X: np.ndarray, Y: np.ndarray,
         extent = window(slc, points)
     a = np.linspace(extent[0], extent[1], resolution)
     b = np.linspace(extent[2], extent[3], resolution)
-    loss = grid_loss(network, loss_name, X, Y, slc, a, b)
+    loss = grid_loss(network, loss_name, X, Y, slc, a, b, penalty)
     return Landscape(slc, a, b, loss, points, np.asarray(path.all_steps(), np.int64),
                      int(X.shape[0]), sampled)
 
@@ -351,6 +374,6 @@ def critical_lr(trainer: Trainer, params: np.ndarray | None = None) -> float:
     return 2.0 / lambda_max(trainer, params)
 
 
-__all__ = ["KINDS", "LOSS_NOTE", "Landscape", "Slice", "choose_slice", "compute",
+__all__ = ["KINDS", "LOSS_NOTE", "Landscape", "Parts", "Slice", "choose_slice", "compute",
            "critical_lr", "hessian", "log_bands", "lambda_max", "landscape", "own_slice", "param_labels", "parts",
            "pca_slice", "random_directions", "random_slice", "window"]

@@ -41,6 +41,23 @@ def test_every_grid_value_is_the_loss_the_run_reports_at_those_weights():
     t.network.params[...] = saved
 
 
+def test_with_a_penalty_each_grid_value_adds_it_as_a_step_descends_it():
+    """local-minimum has an L2 penalty: the grid is the data loss the run reports plus
+    0.5 · rate · w² (biases are not penalised), what its steps descend."""
+    t = L.app_trainer("local-minimum")
+    t.step(20)
+    rate = t.config.training.reg_rate
+    assert t.config.training.regularization == "l2" and rate > 0
+    ls = LS.landscape(t, resolution=7)
+    saved = t.network.params.copy()
+    for i, b in enumerate(ls.b):
+        for j, a in enumerate(ls.a):
+            t.network.params[...] = (a, b)  # w, then b
+            expected = t.evaluate()["train_loss"] + 0.5 * rate * a * a
+            assert ls.loss[i, j] == pytest.approx(expected, rel=1e-12)
+    t.network.params[...] = saved
+
+
 def test_the_path_is_every_step_and_ends_at_the_final_weights():
     t = two_param_trainer(30)
     ls = LS.landscape(t, resolution=5)

@@ -62,6 +62,21 @@ def first_steps(name: str, n: int, values: tuple = ()) -> tuple:
     return (t.snapshot(),) + tuple(t.step(1) for _ in range(n))
 
 
+MOMENTUM = (("training.momentum", 0.9),)
+LOCAL_SEEDS = range(20)  #: "over the seeds 0 to 19"
+
+
+@cache
+def stuck_share(values: tuple = ()) -> float:
+    """The share of local-minimum's seeds 0-19 whose run ends in the shallow bowl: nearer
+    its loss (the preset's own seed's) than the deep one's (seed 0 with momentum)."""
+    shallow = end("local-minimum").train_loss
+    deep = end("local-minimum", MOMENTUM).train_loss
+    ends = [end("local-minimum", values + (("training.seed", seed),)).train_loss
+            for seed in LOCAL_SEEDS]
+    return float(np.mean([abs(e - shallow) < abs(e - deep) for e in ends]))
+
+
 def minus(lr: float, times: int = 1) -> float:
     """The learning rate after pressing - ``times`` times (÷3, as the app rounds it)."""
     for _ in range(times):
@@ -267,6 +282,16 @@ FIGURES = {
             lambda: end("lr-skip", (("training.lr", 0.75),)).train_loss, factor=3),
     ],
     "draw": [],  # it starts empty: the lesson quotes no figure
+    "local-minimum": [
+        fig("this seed: loss at the end", lambda: end("local-minimum").train_loss,
+            abs_tol=0.003),
+        fig("the best fit's loss", lambda: end("local-minimum", MOMENTUM).train_loss,
+            abs_tol=0.003),
+        fig("share of seeds 0-19 stuck at rate 1", lambda: stuck_share(), abs_tol=0.05),
+        fig("share stuck at rate 3", lambda: stuck_share((("training.lr", 3.0),)),
+            abs_tol=0.05),
+        fig("share stuck with momentum 0.9", lambda: stuck_share(MOMENTUM), abs_tol=0.05),
+    ],
     "xor": [
         fig("step at which test accuracy passes 95%",
             lambda: run("xor", epochs=15, every_step=True).first_step("test_accuracy", 0.95),
@@ -753,3 +778,36 @@ def test_overfit_gap_is_large_and_l2_closes_it():
     # the lesson's next step: too much L2 and both losses end higher (underfitting)
     strong = end("overfit-l2", STRONG_L2)
     assert strong.train_loss > 2 * l2.final.train_loss and strong.test_loss > l2.final.test_loss
+
+
+def test_local_minimum_has_two_true_minima_and_momentum_leaves_the_shallow_one():
+    """Both ends are minima (zero gradient, the Hessian of what a step descends positive
+    definite); the shallow one is higher; the path the view draws ends where the run does."""
+    from engine.analysis import landscape as LS
+
+    ends = {}
+    for label, values in (("shallow", ()), ("deep", MOMENTUM)):
+        t = run("local-minimum", values).trainer
+        X, Y = t.train_set
+        tc = t.config.training
+        _, g = t.network.loss_and_grads(X, Y, t.loss_name, regularization=tc.regularization,
+                                        reg_rate=tc.reg_rate)
+        assert np.abs(np.array(g.flat)).max() < 1e-6, label
+        assert np.linalg.eigvalsh(LS.hessian(t)).min() > 1e-3, label
+        ends[label] = (t.network.params.copy(), end("local-minimum", values).train_loss)
+        ls = LS.landscape(t, resolution=21)
+        assert ls.slice.kind == "params"
+        np.testing.assert_allclose(ls.path[-1], t.network.params, atol=1e-12)
+    (w_shallow, loss_shallow), (w_deep, loss_deep) = ends["shallow"], ends["deep"]
+    assert loss_shallow > loss_deep + 0.02
+    assert np.linalg.norm(w_shallow - w_deep) > 1.0  # two places, not one
+    # the view's grid, drawn around the stuck run's path, has a bowl of its own there: the
+    # lowest cell near the end of the path is inside the 5x5 cells around it, not on their rim
+    t = run("local-minimum").trainer
+    ls = LS.landscape(t, resolution=41)
+    j = int(np.argmin(np.abs(ls.a - w_shallow[0])))
+    i = int(np.argmin(np.abs(ls.b - w_shallow[1])))
+    assert 2 <= i < len(ls.b) - 2 and 2 <= j < len(ls.a) - 2
+    near = ls.loss[i - 2:i + 3, j - 2:j + 3]
+    low = np.unravel_index(np.argmin(near), near.shape)
+    assert 1 <= low[0] <= 3 and 1 <= low[1] <= 3

@@ -99,7 +99,7 @@ class LandscapeScreen(Screen):
         def work() -> None:
             try:
                 result = compute(*parts[:4], path, kind=kind, resolution=RESOLUTION,
-                                 sampled=parts[4])
+                                 sampled=parts.sampled, penalty=parts.penalty)
             except EngineError as exc:
                 self.app.call_from_thread(self._failed, str(exc))
                 return
