@@ -75,6 +75,9 @@ COMMANDS: tuple[Command, ...] = (
             "Draw points", footer=False),
     Command("main", "toggle_weights", "w", "w", "Weights", "Show or hide the weights heatmap",
             "Weights heatmap", footer=False),
+    Command("main", "cycle_view", "y", "y", "View",
+            "Wide layout: the view pane beside the boundary shows the network, then the loss "
+            "landscape, then nothing (shown from 150 columns)", "View pane", footer=False),
     Command("app", "toggle_theme", "t", "t", "Theme", "Light or dark theme", "Light / dark",
             footer=False),
     Command("app", "inspect", "i", "i", "Inspect",

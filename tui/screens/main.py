@@ -25,6 +25,7 @@ from tui.commands import bindings
 from tui.session import Session
 from tui.widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLine
 from tui.widgets.samples import SamplesView
+from tui.widgets.view_pane import MODES as VIEW_MODES, ViewPane
 from tui.widgets.weights import WeightsView
 
 WIDE = 120  #: from this many columns the config pane sits beside the training panes
@@ -34,6 +35,8 @@ PREFILL_S = 8.0  #: a hidden config pane is built this long after the start, whe
 #: than the eye can read them, they would only cost terminal traffic
 STATUS_INTERVAL_S = 0.2
 WEIGHTS_INTERVAL = 0.5  #: seconds between copies of the weights for the heatmap, while training
+#: from this many columns the wide layout shows the view pane (the network) unless `y` hid it
+VIEW_WIDE = 150
 
 
 class _Panes(NamedTuple):
@@ -69,6 +72,8 @@ class MainScreen(Screen):
         self._status_at = 0.0  #: when the status line last changed (perf_counter)
         self._status_state = ""  #: the run state the status line shows
         self._images: tuple[int, int] | None = None  #: the image shape the panes are set for
+        #: what `y` chose for the wide layout's view pane: a mode, "hidden", or None (by width)
+        self.view_choice: str | None = None
 
     def compose(self) -> ComposeResult:
         t = self.session
@@ -82,6 +87,7 @@ class MainScreen(Screen):
                     with Container(id="boundary-box", classes="pane"):
                         yield BoundaryView(id="boundary")
                         yield SamplesView(id="samples")
+                    yield ViewPane(t, id="view-box", classes="pane")
                     with Container(id="loss-box", classes="pane"):
                         yield LossPlot(id="loss")
                 with Horizontal(id="bottom"):
@@ -110,6 +116,7 @@ class MainScreen(Screen):
         self.query_one("#weights-box").border_subtitle = "w hide"
         self.query_one(WeightsView).set_plain(plain)
         self.query_one(SamplesView).set_plain(plain)
+        self.query_one(ViewPane).graph.set_plain(plain)
         self._use_images()
         pane = self.query_one(ConfigPane)
         pane.border_title = "Configuration"
@@ -230,6 +237,7 @@ class MainScreen(Screen):
         if not session.drawing and self.query_one(BoundaryView).drawing:
             self.query_one(BoundaryView).stop_drawing()
         self._arrange()
+        await self.query_one(ViewPane).use_session(session)
         preset = session.preset
         await self.query_one(ConfigPane).load(session.config,
                                               title=preset.title if preset else "",
@@ -262,7 +270,8 @@ class MainScreen(Screen):
         box = self.query_one("#boundary-box")
         top = self.query_one("#top")
         rows = max(4, top.size.height - 2)
-        width = min(rows * 2 + 2, max(20, top.size.width // 2))
+        share = 3 if self.query_one(ViewPane).display else 2  # the view pane takes a third
+        width = min(rows * 2 + 2, max(20, top.size.width // share))
         if self._images is not None:  # sample images: as many as half the row holds
             width = max(20, top.size.width // 2)
         if box.styles.width is None or box.styles.width.value != width:
@@ -293,7 +302,40 @@ class MainScreen(Screen):
                 self.call_after_refresh(self._refresh_weights)
         if not show_config and self.focused is not None and pane in self.focused.ancestors_with_self:
             self.set_focus(None)
+        self._arrange_view(show=self.wide)
         self.call_after_refresh(self._square_boundary)
+
+    # ----- the view pane (wide layout) ----------------------------------------------------
+    @property
+    def view_mode(self) -> str:
+        """What the wide layout's view pane shows: "network", "landscape" or "hidden"."""
+        if self.view_choice is not None:
+            return self.view_choice
+        return VIEW_MODES[0] if self.size.width >= VIEW_WIDE else "hidden"
+
+    def _arrange_view(self, show: bool) -> None:
+        view = self.query_one(ViewPane)
+        mode = self.view_mode
+        shown = show and mode != "hidden"
+        if view.display != shown:
+            view.display = shown
+        self.call_after_refresh(self._follow_view, shown, mode)
+
+    async def _follow_view(self, shown: bool, mode: str) -> None:
+        view = self.query_one(ViewPane)
+        if shown and view.mode != mode:
+            await view.set_mode(mode)
+        await view.set_active(shown)
+
+    def action_cycle_view(self) -> None:
+        """Wide layout: the view pane shows the network, then the landscape, then nothing."""
+        if not self.wide:
+            self.notify(f"the view pane needs {WIDE} columns; g and k open the network and "
+                        "the loss landscape full size", title="view pane")
+            return
+        order = (*VIEW_MODES, "hidden")
+        self.view_choice = order[(order.index(self.view_mode) + 1) % len(order)]
+        self._arrange()
 
     async def action_toggle_config(self) -> None:
         """Narrow: swap the config pane in or out. Wide: hide or show it."""
