@@ -159,7 +159,9 @@ def test_parse_spec():
 
 
 def _done_app(size_steps: int = 200) -> CompareApp:
-    return CompareApp(CompareScreen(load_preset("lr-too-high"), steps=size_steps))
+    # lr-too-low's rates (0.001 to 0.1) train calmly: a chaotic run's last digits depend
+    # on the machine's BLAS kernels, which a picture must not
+    return CompareApp(CompareScreen(load_preset("lr-too-low"), steps=size_steps))
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
