@@ -72,6 +72,14 @@ def cut_name(name: str) -> str:
     return name if len(name) <= NAME_W else name[:NAME_W - 1] + "…"
 
 
+def test_loss_text(loss: float | None) -> str:
+    """``test 0.123``, or what stands in its place when there is no test split (a drawn
+    set trains on every point; train_ratio 1)."""
+    if loss is None or loss != loss:  # None or NaN: nothing to measure it on
+        return "no test split"
+    return f"test {loss:.5g}"
+
+
 def summary_lines(snap, title: str, class_names=()) -> list[str]:
     """The human summary printed after ``train``; for classification, the test split's
     confusion matrix (the train split's when there is no test split)."""
@@ -83,7 +91,7 @@ def summary_lines(snap, title: str, class_names=()) -> list[str]:
         f"{title}",
         f"  state: {snap.state}" + (f" ({snap.reason})" if snap.reason else ""),
         f"  epochs: {snap.epoch}  steps: {snap.step}  steps/s: {snap.steps_per_sec:,.0f}",
-        f"  loss: train {snap.train_loss:.5g}, test {snap.test_loss:.5g}"
+        f"  loss: train {snap.train_loss:.5g}, " + test_loss_text(snap.test_loss)
         + (f" (penalty {snap.penalty:.3g} not included)" if snap.penalty else ""),
     ]
     if acc:

@@ -95,3 +95,13 @@ def test_console_script_from_another_directory(tmp_path):
     assert out.returncode == 0 and "xor" in out.stdout
     out = subprocess.run([*exe, "train", "nope.toml"], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 2 and out.stderr.strip() == "backprop-lab: nope.toml: no such file"
+
+
+def test_a_run_with_no_test_split_says_so_instead_of_nan(capsys):
+    code, out, _ = run(capsys, "train", "local-minimum", "--epochs", "5")
+    assert code == 0
+    loss_line = next(line for line in out.splitlines() if line.strip().startswith("loss:"))
+    assert "no test split" in loss_line and "nan" not in loss_line
+    code, out, _ = run(capsys, "train", "xor", "--epochs", "1")
+    loss_line = next(line for line in out.splitlines() if line.strip().startswith("loss:"))
+    assert ", test 0." in loss_line
