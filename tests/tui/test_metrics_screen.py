@@ -86,3 +86,17 @@ async def test_a_regression_run_says_so(make_app):
         await wait_for(pilot, lambda: isinstance(app.screen, MetricsScreen))
         await pilot.pause()
         assert "regression" in screen_text(app)
+
+
+@pytest.mark.parametrize("plain", [False, True], ids=["colour", "plain"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+def test_snapshot(snap_compare, make_app, size, plain):
+    app = make_app("iris", plain=plain, speed=None)
+
+    async def run_before(pilot):
+        await pilot.press("n", "n", "n", "n", "n")
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MetricsScreen))
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
