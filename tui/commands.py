@@ -54,7 +54,7 @@ COMMANDS: tuple[Command, ...] = (
             "Open a preset (.toml) or checkpoint (.npz)", "Open", footer=False),
     Command("app", "export", "e", "e", "Export",
             "Export the configuration as a preset (.toml), or the run as a PyTorch script (.py)",
-            "Export preset", footer=False),
+            "Export preset or PyTorch script", footer=False),
     Command("main", "toggle_log", "l", "l", "Log loss", "Log scale for the loss plot",
             "Log-scale loss", footer=False),
     Command("main", "toggle_axis", "x", "x", "Step/epoch", "Plot the loss against steps or epochs",

@@ -558,7 +558,7 @@ async def test_command_palette_lists_the_controls(make_app):
     async with app.run_test(size=SIZE) as pilot:
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for title in ("Play / pause", "Step", "Reset", "Presets", "Save checkpoint", "Open",
-                      "Export preset", "Help", "Learning rate ×3"):
+                      "Export preset or PyTorch script", "Help", "Learning rate ×3"):
             assert title in titles
         await pilot.press("ctrl+p")
         await pilot.pause()
