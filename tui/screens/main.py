@@ -2,7 +2,11 @@
 
 It listens to the app's ``snapshot_signal`` and hands each snapshot to the panes, each of
 which redraws only when its part changed. Narrow terminals show the config pane in place
-of the training panes (``c`` toggles); from 120 columns it sits beside them.
+of the training panes (``c`` toggles); from 120 columns it sits beside them, and the view
+pane (the network or the loss landscape, ``y``) joins the boundary from 150 columns.
+
+Its length is the layout's: which pane shows at which width and toggle (config, weights,
+view pane, sample images for image data), and the boundary's toggles and draw mode.
 """
 
 from __future__ import annotations
