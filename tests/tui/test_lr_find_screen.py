@@ -220,4 +220,6 @@ def test_snapshot(snap_compare, size, plain):
         await wait_for(pilot, lambda: screen.result is not None and not screen.running)
         await pilot.pause()
 
-    assert snap_compare(LrFindApp("dead-relu", plain), run_before=run_before, terminal_size=size)
+    # lr-good over the default range stays calm to the end: a run that blows up (dead-relu,
+    # or lr-good taken to 100) ends differently on each BLAS kernel, and a picture must not
+    assert snap_compare(LrFindApp("lr-good", plain), run_before=run_before, terminal_size=size)
