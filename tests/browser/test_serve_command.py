@@ -16,7 +16,7 @@ import pytest
 from backprop_lab.entry import main
 from cli import serve as serve_cmd
 from cli import web
-from cli.serve import Listener, app_command, listen, start_lines
+from cli.serve import app_command, listen, start_lines
 from engine.presets import bundled_dir
 
 from .server import alive, start_serve

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine.analysis import landscape as LS
-from tui.widgets.landscape_panel import LandscapePanel
+from tui.screens.main import MainScreen
 from tui.widgets.view_pane import MAP_RESOLUTION, NETWORK_INTERVAL, ViewPane
 
 from tests.tui.conftest import wait_for
@@ -20,9 +20,9 @@ def pane(app) -> ViewPane:
 async def test_from_150_columns_the_pane_shows_the_runs_network(make_app):
     app = make_app("xor", speed=None)
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
         view = pane(app)
-        assert view.display and view.mode == "network" and view.active
+        await wait_for(pilot, lambda: view.active)  # it follows the layout after a refresh
+        assert view.display and view.mode == "network"
         assert app.session.network_wanted == (NETWORK_INTERVAL, MAP_RESOLUTION)
         await pilot.press("n")
         await wait_for(pilot, lambda: view.graph.state is not None
@@ -43,8 +43,8 @@ async def test_y_steps_network_landscape_hidden_and_the_landscape_is_the_engines
         assert not view.display  # below 150 columns it waits for y
         assert app.session.network_wanted is None
         await pilot.press("y")
-        await pilot.pause()
-        assert view.display and view.mode == "network" and view.active
+        await wait_for(pilot, lambda: view.active and view.mode == "network")
+        assert view.display
         await pilot.press("y")
         await wait_for(pilot, lambda: view.landscape is not None
                        and view.landscape.landscape is not None
@@ -55,11 +55,11 @@ async def test_y_steps_network_landscape_hidden_and_the_landscape_is_the_engines
         engine = LS.landscape(app.trainer, resolution=ls.loss.shape[0], extent=ls.extent)
         np.testing.assert_allclose(ls.loss, engine.loss, rtol=1e-12)
         await pilot.press("y")
-        await pilot.pause()
-        assert not view.display and view.landscape is None
+        await wait_for(pilot, lambda: not view.active and view.landscape is None)
+        assert not view.display
         await pilot.press("y")  # and round again
-        await pilot.pause()
-        assert view.display and view.mode == "network"
+        await wait_for(pilot, lambda: view.active and view.mode == "network")
+        assert view.display
 
 
 async def test_on_a_narrow_screen_y_says_where_the_views_are(make_app):
@@ -75,10 +75,11 @@ async def test_on_a_narrow_screen_y_says_where_the_views_are(make_app):
 async def test_the_g_screen_keeps_the_panes_network_feed(make_app):
     app = make_app("xor", speed=None)
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, lambda: pane(app).active)
         await pilot.press("g")
         await pilot.pause()
         await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
         await pilot.pause()
         assert app.session.network_wanted == (NETWORK_INTERVAL, MAP_RESOLUTION)
 

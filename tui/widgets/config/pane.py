@@ -354,7 +354,7 @@ class ConfigPane(VerticalScroll):
         if await self.edit_layers(layers, f"{what} layer {i + 1}"):
             target = {"up": i - 1, "down": i + 1}.get(what)
             if target is not None:  # keep the keyboard on the layer that moved
-                buttons = self.query(f".layer-button")
+                buttons = self.query(".layer-button")
                 for b in buttons:
                     if b.name == f"{what}:{target}":
                         b.focus()
