@@ -42,6 +42,7 @@ from engine.analysis.lessons import make_trainer
 from engine.presets import Preset
 
 from tui.widgets.choice import Choice
+from tui.widgets.message import MessageLine
 
 #: learning-rate multiples of the current rate (those the config refuses are skipped)
 LR_FACTORS = (0.01, 0.1, 1.0, 10.0, 100.0)
@@ -280,7 +281,7 @@ class CompareScreen(ModalScreen[None]):
                             select_on_focus=False)
             yield Input(self.spec_for(self.mode), id="cmp-vary", select_on_focus=False,
                         placeholder="key.path=v1,v2,...  (typing here makes a custom set)")
-            yield Static("", id="cmp-message", markup=False)
+            yield MessageLine(id="cmp-message")
             yield CompareCurves(id="cmp-plot")
             with VerticalScroll(id="cmp-table-box"):
                 yield Static("", id="cmp-table")
@@ -345,14 +346,12 @@ class CompareScreen(ModalScreen[None]):
         self.action_run()
 
     def say(self, text: str, error: bool = False) -> None:
-        message = self.query_one("#cmp-message", Static)
-        message.update(("✗ " if error else "") + text)
-        message.set_class(error, "-error")
+        self.query_one(MessageLine).say(text, error)
 
     @property
     def message(self) -> str:
         """The line under the field (a refused value's reason, progress or a hint)."""
-        return str(self.query_one("#cmp-message", Static).render())
+        return self.query_one(MessageLine).text
 
     def make_plan(self) -> Plan:
         """The variants to run, each validated; EngineError says what is refused."""

@@ -32,6 +32,7 @@ from engine.data import Dataset
 from engine.errors import EngineError
 
 from tui.format import num
+from tui.widgets.message import MessageLine
 
 COLOURS = {"batch": (120, 120, 130), "smoothed": (90, 170, 255), "steepest": (90, 200, 110),
            "blowup": (240, 90, 90)}
@@ -159,7 +160,7 @@ class LrFindScreen(ModalScreen[None]):
                 yield Input(f"{hi:g}", id="lrf-max", select_on_focus=False)
                 yield Label(" steps", classes="lrf-label")
                 yield Input(str(steps), id="lrf-steps", type="integer", select_on_focus=False)
-            yield Static("", id="lrf-message", markup=False)
+            yield MessageLine(id="lrf-message")
             yield RangeCurve(id="lrf-plot")
             yield Static("", id="lrf-marks")
         yield Footer()
@@ -180,14 +181,12 @@ class LrFindScreen(ModalScreen[None]):
 
     # ----- the form ----------------------------------------------------------------------
     def say(self, text: str, error: bool = False) -> None:
-        message = self.query_one("#lrf-message", Static)
-        message.update(("✗ " if error else "") + text)
-        message.set_class(error, "-error")
+        self.query_one(MessageLine).say(text, error)
 
     @property
     def message(self) -> str:
         """The line under the fields (a refused value's reason, progress or a hint)."""
-        return str(self.query_one("#lrf-message", Static).render())
+        return self.query_one(MessageLine).text
 
     def read_range(self) -> tuple[float, float, int]:
         """(lr_min, lr_max, steps) from the fields; EngineError says what is refused."""
