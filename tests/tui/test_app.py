@@ -642,7 +642,8 @@ async def test_weights_toggle(make_app):
         box = main.query_one("#weights-box")
         await pilot.pause()
         assert box.display and box.region.width  # wide: shown by default
-        assert main.query_one(WeightsView).weights
+        # drawn after the layout settles (a refresh later)
+        await wait_for(pilot, lambda: bool(main.query_one(WeightsView).weights))
         await pilot.press("w")
         await pilot.pause()
         assert not box.display
