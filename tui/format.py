@@ -51,3 +51,13 @@ def config_value(value) -> str:
 def pace(epochs_per_sec: float | None) -> str:
     """A training pace as the status line shows it: ``30 ep/s``, or ``max`` for full speed."""
     return "max" if epochs_per_sec is None else f"{epochs_per_sec:g} ep/s"
+
+
+def plain_characters(app, override: bool | None = None) -> bool:
+    """Whether to draw with plain characters instead of colour: ``override`` when given,
+    else the app's ``plain`` setting, else when NO_COLOR is set or the terminal has fewer
+    than 256 colours."""
+    plain = override if override is not None else getattr(app, "plain", None)
+    if plain is None:
+        plain = app.no_color or app.console.color_system not in ("256", "truecolor")
+    return bool(plain)

@@ -134,3 +134,17 @@ async def _ready(pilot) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
 def test_snapshot(snap_compare, size, plain):
     assert snap_compare(snapshot_app(plain), run_before=_ready, terminal_size=size)
+
+
+async def test_no_color_draws_the_landscape_in_plain_characters(monkeypatch):
+    """The app left to decide (plain=None) follows NO_COLOR here as on every other pane."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = BackpropLab(open_run("lr-skip"))
+    assert app.plain is None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("k")
+        await wait_for(pilot, lambda: isinstance(app.screen, LandscapeScreen)
+                       and app.screen.landscape is not None)
+        await pilot.pause()
+        assert app.screen.view.plain
+        assert "S start · * path · X now" in screen_text(app)

@@ -41,6 +41,7 @@ from engine.errors import EngineError
 from engine.analysis.lessons import make_trainer
 from engine.presets import Preset
 
+from tui.format import plain_characters
 from tui.widgets.choice import Choice
 from tui.widgets.message import MessageLine
 
@@ -288,12 +289,7 @@ class CompareScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        plain = self.plain
-        if plain is None:
-            plain = getattr(self.app, "plain", None)
-        if plain is None:
-            plain = self.app.no_color or self.app.console.color_system not in ("256", "truecolor")
-        self.plain = bool(plain)
+        self.plain = plain_characters(self.app, self.plain)
         self.query_one(CompareCurves).plain = self.plain
         self.query_one(ModeChoice).focus()
         self.show_table()

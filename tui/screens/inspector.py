@@ -28,6 +28,7 @@ from textual.widgets import Footer, Static
 from engine.analysis import explain as ex
 from engine.errors import EngineError
 
+from tui.format import plain_characters
 from tui.session import Session
 from tui.widgets.pixels import ink_lines
 from tui.widgets.weights import WeightsView
@@ -135,11 +136,9 @@ class InspectorScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        plain = getattr(self.app, "plain", None)
-        if plain is None:
-            plain = self.app.no_color or self.app.console.color_system not in ("256", "truecolor")
-        self.query_one(WeightsView).set_plain(bool(plain))
-        self.plain = bool(plain)
+        plain = plain_characters(self.app)
+        self.query_one(WeightsView).set_plain(plain)
+        self.plain = plain
         signal = getattr(self.app, "snapshot_signal", None)
         if signal is not None:  # the app tells its screens when the run changed
             signal.subscribe(self, self.on_snapshot)

@@ -31,7 +31,7 @@ from engine.config import Config
 from engine.data import Dataset
 from engine.errors import EngineError
 
-from tui.format import num
+from tui.format import num, plain_characters
 from tui.widgets.message import MessageLine
 
 COLOURS = {"batch": (120, 120, 130), "smoothed": (90, 170, 255), "steepest": (90, 200, 110),
@@ -166,12 +166,7 @@ class LrFindScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        plain = self.plain
-        if plain is None:
-            plain = getattr(self.app, "plain", None)
-        if plain is None:
-            plain = self.app.no_color or self.app.console.color_system not in ("256", "truecolor")
-        self.plain = bool(plain)
+        self.plain = plain_characters(self.app, self.plain)
         self.query_one(RangeCurve).plain = self.plain
         self.show_marks()
         self.say("from fresh weights (the run's seed), the lr raised exponentially; "

@@ -25,6 +25,7 @@ from textual.widgets import Footer
 from engine.errors import EngineError
 from engine.training.snapshot import Snapshot
 
+from tui.format import plain_characters
 from tui.commands import bindings
 from tui.session import Session
 from tui.widgets import BoundaryView, ConfigPane, GradientBars, LossPlot, StatusLine
@@ -102,9 +103,7 @@ class MainScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        plain = getattr(self.app, "plain", None)
-        if plain is None:
-            plain = self.app.no_color or self.app.console.color_system not in ("256", "truecolor")
+        plain = plain_characters(self.app)
         self.query_one(BoundaryView).set_plain(plain)
         self.query_one(GradientBars).plain = self.app.no_color
         self.query_one(LossPlot).plain = self.app.no_color

@@ -22,7 +22,7 @@ from engine.errors import EngineError
 from engine.training.neuron_maps import NetworkState
 from engine.training.snapshot import Snapshot
 
-from tui.format import num
+from tui.format import num, plain_characters
 from tui.widgets.network import Cursor, MapView, NetworkGraph, legend, link_name, node_name
 
 NETWORK_INTERVAL = 0.25  #: seconds between network states while a run goes
@@ -125,9 +125,7 @@ class NetworkScreen(Screen):
         return self.query_one(NetworkGraph)
 
     def on_mount(self) -> None:
-        plain = getattr(self.app, "plain", None)
-        if plain is None:
-            plain = self.app.no_color or self.app.console.color_system not in ("256", "truecolor")
+        plain = plain_characters(self.app)
         self.graph.set_plain(plain)
         self.query_one(MapView).plain = plain
         self.query_one("#net-editbar").display = False

@@ -27,6 +27,7 @@ from engine.analysis.landscape import Landscape, compute
 from engine.errors import EngineError
 from engine.training.snapshot import Snapshot
 
+from tui.format import plain_characters
 from tui.session import Session
 from tui.widgets.landscape import LandscapeView
 
@@ -72,7 +73,7 @@ class LandscapePanel(Vertical):
         return self.query_one(LandscapeView)
 
     def on_mount(self) -> None:
-        self.view.set_plain(bool(getattr(self.app, "plain", False)))
+        self.view.set_plain(plain_characters(self.app))
         self.app.snapshot_signal.subscribe(self, self.show)
         self.shown = self.session.latest
         self.request()
